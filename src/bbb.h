@@ -1,0 +1,123 @@
+/* Shared types and prototypes of the bbb engine. Kernels never see a SEXP.
+ *
+ * Parameter layout: every weight and bias of the network sits in one flat
+ * vector of length n_par. Layer l (0-based) has W_l, an n_l x n_{l+1}
+ * column-major matrix at w_off[l], followed by b_l (n_{l+1}) at b_off[l].
+ * The variational parameters are mu[n_par] and rho[n_par]; the optimiser
+ * sees theta = (mu, rho, tau) of length 2 n_par + 1, tau being the log noise
+ * sd of the gaussian family.
+ *
+ * Activations are column-major batch x width matrices with leading dimension
+ * equal to the batch size.
+ */
+#ifndef BBB_H
+#define BBB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum { ACT_RELU = 0, ACT_TANH = 1, ACT_SIGMOID = 2 };
+enum { FAM_GAUSSIAN = 0, FAM_BINOMIAL = 1, FAM_MULTINOMIAL = 2,
+       FAM_POISSON = 3 };
+enum { PRIOR_MIXTURE = 0, PRIOR_GAUSSIAN = 1 };
+enum { EST_WEIGHT = 0, EST_LOCAL = 1 };
+enum { OPT_SGD = 0, OPT_ADAM = 1 };
+
+/* Parameters are processed in chunks of this many: a chunk is the unit of
+ * work of a thread and owns its own random stream, so results do not depend
+ * on the number of threads. */
+#define BBB_CHUNK 4096
+
+typedef struct {
+  uint64_t s[4];
+} bbb_rng;
+
+typedef struct {
+  int kind;             /* PRIOR_MIXTURE or PRIOR_GAUSSIAN */
+  double pi, s1, s2;    /* gaussian uses s1 only */
+  double c1, c2;        /* log pi - log s1, log(1 - pi) - log s2 */
+  double h1, h2;        /* 1 / (2 s1^2), 1 / (2 s2^2) */
+} bbb_prior;
+
+typedef struct {
+  int n_layers;         /* L, number of weight layers */
+  const int *width;     /* n_0 .. n_L */
+  int max_width;        /* max over n_0 .. n_L */
+  int activation, family, estimator;
+  int n_par;
+  int *w_off, *b_off;   /* length L */
+  bbb_prior prior;
+} bbb_net;
+
+/* Per-step sample of the variational posterior, all of length n_par. */
+typedef struct {
+  double *sigma;        /* softplus(rho) */
+  double *sig;          /* sigmoid(rho) = d sigma / d rho */
+  double *eps;          /* standard normal draws (weight estimator) */
+  double *w;            /* mu + sigma eps (weight estimator) */
+} bbb_sample;
+
+/* Scratch for one forward/backward pass on at most `rows` rows. */
+typedef struct {
+  int rows;
+  double **h;           /* h[l], rows x n_l, l = 0 .. L (h[L] is eta) */
+  double **s, **zeta;   /* local estimator: sd and noise of Z_l, l = 1 .. L */
+  double *d1, *d2;      /* rows x max_width backward buffers */
+  double *delta;        /* rows x n_L, d(-log p)/d eta */
+  double *gmu, *gsig;   /* n_par: d(-log p)/d mu and d(-log p)/d sigma */
+  double *tmp, *e;      /* rows x max_width (local estimator) */
+  double *sigma2;       /* n_par: sigma^2 (local estimator) */
+} bbb_work;
+
+/* rng.c */
+void rng_seed(bbb_rng *r, uint64_t seed);
+void rng_seed_from_r(bbb_rng *r);
+uint64_t rng_next(bbb_rng *r);
+double rng_unif(bbb_rng *r);
+double rng_norm(bbb_rng *r);
+void rng_norm_fill(bbb_rng *r, double *x, int n);
+void rng_init_tables(void);
+
+/* prior.c */
+void prior_setup(bbb_prior *p, int kind, double pi, double s1, double s2);
+double prior_mixture_logp(const bbb_prior *p, double w, double *dneg);
+double prior_gauss_kl(const bbb_prior *p, double mu, double sigma,
+                      double sig, double *dmu, double *drho);
+double softplus(double x);
+double sigmoid(double x);
+
+/* family.c */
+double family_nll(int family, const double *eta, const double *y, int rows,
+                  int k, double tau, double *delta, double *dtau);
+
+/* mlp.c */
+int net_n_par(int n_layers, const int *width);
+void net_offsets(bbb_net *net);
+void work_alloc(bbb_work *wk, const bbb_net *net, int rows);
+void mlp_forward(const bbb_net *net, const double *w, bbb_work *wk, int rows);
+void mlp_backward(const bbb_net *net, const double *w, bbb_work *wk,
+                  int rows);
+void mlp_forward_local(const bbb_net *net, const double *mu,
+                       const double *sigma, bbb_work *wk, int rows);
+void mlp_backward_local(const bbb_net *net, const double *mu,
+                        const double *sigma, bbb_work *wk, int rows);
+
+/* posterior.c */
+void sample_alloc(bbb_sample *smp, int n_par);
+void posterior_scales(const double *rho, bbb_sample *smp, int from, int to);
+void posterior_draw(const double *mu, bbb_sample *smp, bbb_rng *rng,
+                    int from, int to);
+double posterior_grad(const bbb_net *net, const double *mu,
+                      const bbb_sample *smp, const bbb_work *wk, double kl_w,
+                      double *g_mu, double *g_rho, int from, int to);
+
+/* optim.c */
+typedef struct {
+  int kind;             /* OPT_SGD or OPT_ADAM */
+  double lr, momentum, beta1, beta2, eps;
+} bbb_optim;
+int optim_update(const bbb_optim *o, double t, double *theta,
+                 const double *g, double scale, double *m, double *v,
+                 int from, int to);
+
+#endif

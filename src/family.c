@@ -1,0 +1,75 @@
+/* Likelihoods: the summed minus log-likelihood of a batch given the linear
+ * predictor eta (rows x k, column-major), and delta = d(-log p)/d eta.
+ * y holds the response as doubles; for the multinomial, class codes
+ * 0 .. k-1. tau is the log noise sd of the gaussian family; *dtau receives
+ * d(-log p)/d tau (zero for the other families). */
+#include <math.h>
+#include <Rmath.h>
+#include "bbb.h"
+
+#define HALF_LOG_2PI 0.918938533204672741780329736406
+
+static double nll_gaussian(const double *eta, const double *y, int rows,
+                           double tau, double *delta, double *dtau) {
+  double is2 = exp(-2 * tau), ss = 0;
+  for (int i = 0; i < rows; i++) {
+    double r = eta[i] - y[i];
+    delta[i] = r * is2;
+    ss += r * r;
+  }
+  *dtau = rows - ss * is2;
+  return rows * (HALF_LOG_2PI + tau) + 0.5 * ss * is2;
+}
+
+static double nll_binomial(const double *eta, const double *y, int rows,
+                           double *delta) {
+  double nll = 0;
+  for (int i = 0; i < rows; i++) {
+    nll += softplus(eta[i]) - y[i] * eta[i];
+    delta[i] = sigmoid(eta[i]) - y[i];
+  }
+  return nll;
+}
+
+static double nll_poisson(const double *eta, const double *y, int rows,
+                          double *delta) {
+  double nll = 0;
+  for (int i = 0; i < rows; i++) {
+    double mu = exp(eta[i]);
+    nll += mu - y[i] * eta[i] + lgammafn(y[i] + 1);
+    delta[i] = mu - y[i];
+  }
+  return nll;
+}
+
+/* Softmax with the row maximum taken out. */
+static double nll_multinomial(const double *eta, const double *y, int rows,
+                              int k, double *delta) {
+  double nll = 0;
+  for (int i = 0; i < rows; i++) {
+    double mx = eta[i];
+    for (int j = 1; j < k; j++) mx = fmax(mx, eta[i + (size_t) j * rows]);
+    double sum = 0;
+    for (int j = 0; j < k; j++) {
+      double e = exp(eta[i + (size_t) j * rows] - mx);
+      delta[i + (size_t) j * rows] = e;
+      sum += e;
+    }
+    int c = (int) y[i];
+    nll += mx + log(sum) - eta[i + (size_t) c * rows];
+    for (int j = 0; j < k; j++) delta[i + (size_t) j * rows] /= sum;
+    delta[i + (size_t) c * rows] -= 1;
+  }
+  return nll;
+}
+
+double family_nll(int family, const double *eta, const double *y, int rows,
+                  int k, double tau, double *delta, double *dtau) {
+  *dtau = 0;
+  switch (family) {
+  case FAM_GAUSSIAN: return nll_gaussian(eta, y, rows, tau, delta, dtau);
+  case FAM_BINOMIAL: return nll_binomial(eta, y, rows, delta);
+  case FAM_POISSON: return nll_poisson(eta, y, rows, delta);
+  default: return nll_multinomial(eta, y, rows, k, delta);
+  }
+}

@@ -1,0 +1,268 @@
+/* The .Call entry points: unpack and re-check every argument, call the
+ * kernels, pack the result. Inputs are never modified: parameters and
+ * optimiser state are copied into fresh vectors that are returned. */
+#define R_NO_REMAP
+#include <R.h>
+#include <Rinternals.h>
+#include <math.h>
+#include <string.h>
+#include "bbb.h"
+#include "train.h"
+
+static SEXP list_get(SEXP list, const char *name) {
+  if (TYPEOF(list) != VECSXP) Rf_error("expected a list for '%s'", name);
+  SEXP names = Rf_getAttrib(list, R_NamesSymbol);
+  if (TYPEOF(names) == STRSXP) {
+    for (R_xlen_t i = 0; i < XLENGTH(list); i++)
+      if (strcmp(CHAR(STRING_ELT(names, i)), name) == 0)
+        return VECTOR_ELT(list, i);
+  }
+  Rf_error("element '%s' is missing", name);
+  return R_NilValue;
+}
+
+static int get_int(SEXP list, const char *name, int lo, int hi) {
+  SEXP x = list_get(list, name);
+  if (TYPEOF(x) != INTSXP || XLENGTH(x) != 1 || INTEGER(x)[0] < lo ||
+      INTEGER(x)[0] > hi)
+    Rf_error("'%s' must be one integer in [%d, %d]", name, lo, hi);
+  return INTEGER(x)[0];
+}
+
+static double get_dbl(SEXP list, const char *name, double lo, double hi) {
+  SEXP x = list_get(list, name);
+  if (TYPEOF(x) != REALSXP || XLENGTH(x) != 1 || !(REAL(x)[0] >= lo) ||
+      !(REAL(x)[0] <= hi))
+    Rf_error("'%s' must be one number in [%g, %g]", name, lo, hi);
+  return REAL(x)[0];
+}
+
+static void check_finite(SEXP x, R_xlen_t len, const char *what) {
+  if (TYPEOF(x) != REALSXP || XLENGTH(x) != len)
+    Rf_error("'%s' must be a double vector of length %lld", what,
+             (long long) len);
+  const double *p = REAL(x);
+  for (R_xlen_t i = 0; i < len; i++)
+    if (!isfinite(p[i])) Rf_error("'%s' has a non-finite value", what);
+}
+
+/* Builds the network description from the R list made by net_spec(). */
+static void unpack_net(SEXP spec, bbb_net *net) {
+  SEXP width = list_get(spec, "width");
+  if (TYPEOF(width) != INTSXP || XLENGTH(width) < 2 || XLENGTH(width) > 1000)
+    Rf_error("'width' must be an integer vector of length 2 to 1000");
+  double n_par = 0;
+  for (R_xlen_t l = 0; l < XLENGTH(width); l++) {
+    int w = INTEGER(width)[l];
+    if (w < 1 || w > 1000000) Rf_error("'width' must be in [1, 1e6]");
+    if (l > 0) n_par += ((double) INTEGER(width)[l - 1] + 1) * w;
+  }
+  if (n_par > 1e8) Rf_error("the network has more than 1e8 parameters");
+  net->n_layers = (int) XLENGTH(width) - 1;
+  net->width = INTEGER(width);
+  net->activation = get_int(spec, "activation", 0, 2);
+  net->family = get_int(spec, "family", 0, 3);
+  net->estimator = get_int(spec, "estimator", 0, 1);
+  int prior = get_int(spec, "prior", 0, 1);
+  double pi = get_dbl(spec, "prior_pi", 0, 1);
+  double s1 = get_dbl(spec, "prior_sigma1", 1e-300, 1e300);
+  double s2 = get_dbl(spec, "prior_sigma2", 1e-300, 1e300);
+  if (prior == PRIOR_MIXTURE && !(pi > 0 && pi < 1))
+    Rf_error("'prior_pi' must be in (0, 1)");
+  if (net->estimator == EST_LOCAL && prior != PRIOR_GAUSSIAN)
+    Rf_error("the local estimator needs the gaussian prior");
+  if (net->family == FAM_GAUSSIAN || net->family == FAM_BINOMIAL ||
+      net->family == FAM_POISSON) {
+    if (INTEGER(width)[net->n_layers] != 1)
+      Rf_error("this family needs one output unit");
+  } else if (INTEGER(width)[net->n_layers] < 2) {
+    Rf_error("the multinomial family needs at least two output units");
+  }
+  prior_setup(&net->prior, prior, pi, s1, s2);
+  net_offsets(net);
+}
+
+static void check_x(SEXP x, const bbb_net *net, int *n) {
+  SEXP dim = Rf_getAttrib(x, R_DimSymbol);
+  if (TYPEOF(x) != REALSXP || TYPEOF(dim) != INTSXP || XLENGTH(dim) != 2)
+    Rf_error("'x' must be a double matrix");
+  *n = INTEGER(dim)[0];
+  if (INTEGER(dim)[1] != net->width[0])
+    Rf_error("'x' must have %d columns", net->width[0]);
+  if (*n < 1) Rf_error("'x' must have at least one row");
+  check_finite(x, XLENGTH(x), "x");
+}
+
+static void check_y(SEXP y, const bbb_net *net, int n) {
+  check_finite(y, n, "y");
+  const double *p = REAL(y);
+  int k = net->width[net->n_layers];
+  for (int i = 0; i < n; i++) {
+    int bad = 0;
+    switch (net->family) {
+    case FAM_BINOMIAL: bad = p[i] < 0 || p[i] > 1; break;
+    case FAM_POISSON: bad = p[i] < 0; break;
+    case FAM_MULTINOMIAL:
+      bad = p[i] < 0 || p[i] > k - 1 || p[i] != floor(p[i]);
+      break;
+    }
+    if (bad) Rf_error("'y' has a value outside the family's support");
+  }
+}
+
+static void unpack_optim(SEXP ctrl, bbb_optim *o) {
+  o->kind = get_int(ctrl, "optimizer", 0, 1);
+  o->lr = get_dbl(ctrl, "lr", 1e-300, 1e300);
+  o->momentum = get_dbl(ctrl, "momentum", 0, 1);
+  o->beta1 = get_dbl(ctrl, "beta1", 0, 1 - 1e-12);
+  o->beta2 = get_dbl(ctrl, "beta2", 0, 1 - 1e-12);
+  o->eps = get_dbl(ctrl, "eps", 0, 1e300);
+}
+
+static SEXP named_list(int n, const char **names) {
+  SEXP out = PROTECT(Rf_allocVector(VECSXP, n));
+  SEXP nm = PROTECT(Rf_allocVector(STRSXP, n));
+  for (int i = 0; i < n; i++) SET_STRING_ELT(nm, i, Rf_mkChar(names[i]));
+  Rf_setAttrib(out, R_NamesSymbol, nm);
+  UNPROTECT(2);
+  return out;
+}
+
+static SEXP copy_finite(SEXP x, R_xlen_t len, const char *what) {
+  check_finite(x, len, what);
+  return Rf_duplicate(x);
+}
+
+SEXP bbb_train(SEXP spec, SEXP theta_, SEXP m_, SEXP v_, SEXP t_, SEXP x,
+               SEXP y, SEXP ctrl) {
+  bbb_net net;
+  bbb_train_control ctl;
+  unpack_net(spec, &net);
+  int n, P = net.n_par;
+  R_xlen_t len = 2 * (R_xlen_t) P + 1;
+  check_x(x, &net, &n);
+  check_y(y, &net, n);
+  ctl.epochs = get_int(ctrl, "epochs", 1, 1000000000);
+  ctl.batch_size = get_int(ctrl, "batch_size", 1, n);
+  ctl.n_samples = get_int(ctrl, "n_samples", 1, 1000000);
+  ctl.kl_blundell = get_int(ctrl, "kl_blundell", 0, 1);
+  ctl.learn_tau = get_int(ctrl, "learn_tau", 0, 1);
+  int threads = get_int(ctrl, "threads", 1, 1024);
+  unpack_optim(ctrl, &ctl.optim);
+  double t = get_dbl(t_, "t", 0, 1e15);
+
+  SEXP theta = PROTECT(copy_finite(theta_, len, "theta"));
+  SEXP m = PROTECT(copy_finite(m_, len, "m"));
+  SEXP v = PROTECT(copy_finite(v_, len, "v"));
+  SEXP trace = PROTECT(Rf_allocMatrix(REALSXP, ctl.epochs, 2));
+  for (R_xlen_t i = 0; i < 2 * (R_xlen_t) ctl.epochs; i++)
+    REAL(trace)[i] = NA_REAL;
+
+  bbb_trainer tr;
+  bbb_rng rng;
+  bbb_data data = {REAL(x), REAL(y), n, net.width[0]};
+  trainer_alloc(&tr, &net, ctl.batch_size, threads);
+  GetRNGstate();
+  rng_seed_from_r(&rng);
+  PutRNGstate();
+  int fail_epoch = 0, fail_step = 0;
+  int status = train_epochs(&tr, &data, REAL(theta), REAL(m), REAL(v), &t,
+                            &ctl, &rng, REAL(trace), &fail_epoch,
+                            &fail_step);
+
+  const char *names[] = {"theta", "m", "v", "t", "trace", "status",
+                         "fail_epoch", "fail_step"};
+  SEXP out = PROTECT(named_list(8, names));
+  SET_VECTOR_ELT(out, 0, theta);
+  SET_VECTOR_ELT(out, 1, m);
+  SET_VECTOR_ELT(out, 2, v);
+  SET_VECTOR_ELT(out, 3, Rf_ScalarReal(t));
+  SET_VECTOR_ELT(out, 4, trace);
+  SET_VECTOR_ELT(out, 5, Rf_ScalarInteger(status));
+  SET_VECTOR_ELT(out, 6, Rf_ScalarInteger(fail_epoch));
+  SET_VECTOR_ELT(out, 7, Rf_ScalarInteger(fail_step));
+  UNPROTECT(5);
+  return out;
+}
+
+SEXP bbb_objective(SEXP spec, SEXP theta_, SEXP x, SEXP y, SEXP noise,
+                   SEXP kl_weight) {
+  bbb_net net;
+  unpack_net(spec, &net);
+  int n, P = net.n_par;
+  check_x(x, &net, &n);
+  check_y(y, &net, n);
+  R_xlen_t n_noise = P;
+  if (net.estimator == EST_LOCAL) {
+    n_noise = 0;
+    for (int l = 1; l <= net.n_layers; l++)
+      n_noise += (R_xlen_t) n * net.width[l];
+  }
+  check_finite(noise, n_noise, "noise");
+  check_finite(kl_weight, 1, "kl_weight");
+  SEXP theta = PROTECT(copy_finite(theta_, 2 * (R_xlen_t) P + 1, "theta"));
+
+  bbb_trainer tr;
+  trainer_alloc(&tr, &net, n, 1);
+  memcpy(tr.wk.h[0], REAL(x), (size_t) n * net.width[0] * sizeof(double));
+  memcpy(tr.y, REAL(y), (size_t) n * sizeof(double));
+  double nll, kl;
+  double f = objective_eval(&tr, REAL(theta), REAL(noise), n,
+                            REAL(kl_weight)[0], &nll, &kl);
+
+  SEXP grad = PROTECT(Rf_allocVector(REALSXP, 2 * (R_xlen_t) P + 1));
+  memcpy(REAL(grad), tr.g, (2 * (size_t) P + 1) * sizeof(double));
+  const char *names[] = {"value", "nll", "kl", "gradient"};
+  SEXP out = PROTECT(named_list(4, names));
+  SET_VECTOR_ELT(out, 0, Rf_ScalarReal(f));
+  SET_VECTOR_ELT(out, 1, Rf_ScalarReal(nll));
+  SET_VECTOR_ELT(out, 2, Rf_ScalarReal(kl));
+  SET_VECTOR_ELT(out, 3, grad);
+  UNPROTECT(3);
+  return out;
+}
+
+SEXP bbb_predict(SEXP spec, SEXP theta, SEXP x, SEXP nsim_, SEXP threads_) {
+  bbb_net net;
+  unpack_net(spec, &net);
+  net.estimator = EST_WEIGHT;
+  int n, P = net.n_par, k = net.width[net.n_layers];
+  check_x(x, &net, &n);
+  check_finite(theta, 2 * (R_xlen_t) P + 1, "theta");
+  if (TYPEOF(nsim_) != INTSXP || XLENGTH(nsim_) != 1 ||
+      INTEGER(nsim_)[0] < 1)
+    Rf_error("'nsim' must be one positive integer");
+  if (TYPEOF(threads_) != INTSXP || XLENGTH(threads_) != 1 ||
+      INTEGER(threads_)[0] < 1)
+    Rf_error("'threads' must be one positive integer");
+  int nsim = INTEGER(nsim_)[0];
+  if ((double) nsim * n * k > 4e9)
+    Rf_error("%d draws for %d rows would need more than 4e9 numbers", nsim,
+             n);
+
+  SEXP out = PROTECT(Rf_alloc3DArray(REALSXP, nsim, n, k));
+  bbb_trainer tr;
+  bbb_rng rng;
+  trainer_alloc(&tr, &net, n < 4096 ? n : 4096, INTEGER(threads_)[0]);
+  GetRNGstate();
+  rng_seed_from_r(&rng);
+  PutRNGstate();
+  predict_draws(&tr, REAL(theta), REAL(x), n, nsim, &rng, REAL(out));
+  UNPROTECT(1);
+  return out;
+}
+
+/* n standard normals from the engine's generator, for tests. */
+SEXP bbb_rnorm(SEXP n_) {
+  if (TYPEOF(n_) != INTSXP || XLENGTH(n_) != 1 || INTEGER(n_)[0] < 0)
+    Rf_error("'n' must be one non-negative integer");
+  int n = INTEGER(n_)[0];
+  SEXP out = PROTECT(Rf_allocVector(REALSXP, n));
+  bbb_rng rng;
+  GetRNGstate();
+  rng_seed_from_r(&rng);
+  PutRNGstate();
+  rng_norm_fill(&rng, REAL(out), n);
+  UNPROTECT(1);
+  return out;
+}

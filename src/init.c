@@ -1,0 +1,26 @@
+/* Registration of the .Call entry points (see ffi.c). */
+#define R_NO_REMAP
+#include <R.h>
+#include <Rinternals.h>
+#include <R_ext/Rdynload.h>
+#include "bbb.h"
+
+SEXP bbb_train(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP bbb_objective(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP bbb_predict(SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP bbb_rnorm(SEXP);
+
+static const R_CallMethodDef call_methods[] = {
+  {"bbb_train", (DL_FUNC) &bbb_train, 8},
+  {"bbb_objective", (DL_FUNC) &bbb_objective, 6},
+  {"bbb_predict", (DL_FUNC) &bbb_predict, 5},
+  {"bbb_rnorm", (DL_FUNC) &bbb_rnorm, 1},
+  {NULL, NULL, 0}
+};
+
+void R_init_bbb(DllInfo *dll) {
+  rng_init_tables();
+  R_registerRoutines(dll, NULL, call_methods, NULL, NULL);
+  R_useDynamicSymbols(dll, FALSE);
+  R_forceSymbols(dll, TRUE);
+}

@@ -1,0 +1,218 @@
+/* Forward and backward pass of the MLP on a batch.
+ *
+ * Memory layout: h[l] is rows x n_l, column-major with leading dimension
+ * rows; h[0] is the input batch and h[L] the linear predictor eta. Weights
+ * follow the flat layout of bbb.h. Products go through the BLAS (dgemm).
+ *
+ * Weight estimator: Z = H W + 1 b', with W a sampled weight matrix.
+ * Local estimator (Kingma, Salimans and Welling 2015): Z = G + S o zeta with
+ * G = H mu_W + 1 mu_b', S^2 = (H o H) sigma_W^2 + 1 (sigma_b^2)'.
+ * Backward passes write d(-log p)/d mu into wk->gmu and, for the local
+ * estimator, d(-log p)/d sigma into wk->gsig. */
+#define R_NO_REMAP
+#define USE_FC_LEN_T
+#include <R.h>
+#include <R_ext/BLAS.h>
+#ifndef FCONE
+#define FCONE
+#endif
+#include <float.h>
+#include <math.h>
+#include <string.h>
+#include "bbb.h"
+
+int net_n_par(int n_layers, const int *width) {
+  int n = 0;
+  for (int l = 0; l < n_layers; l++) n += (width[l] + 1) * width[l + 1];
+  return n;
+}
+
+void net_offsets(bbb_net *net) {
+  int off = 0, L = net->n_layers;
+  net->w_off = (int *) R_alloc(L, sizeof(int));
+  net->b_off = (int *) R_alloc(L, sizeof(int));
+  net->max_width = net->width[0];
+  for (int l = 0; l < L; l++) {
+    net->w_off[l] = off;
+    off += net->width[l] * net->width[l + 1];
+    net->b_off[l] = off;
+    off += net->width[l + 1];
+    if (net->width[l + 1] > net->max_width)
+      net->max_width = net->width[l + 1];
+  }
+  net->n_par = off;
+}
+
+static double *dalloc(size_t n) {
+  double *p = (double *) R_alloc(n, sizeof(double));
+  memset(p, 0, n * sizeof(double));
+  return p;
+}
+
+void work_alloc(bbb_work *wk, const bbb_net *net, int rows) {
+  int L = net->n_layers;
+  size_t mw = (size_t) rows * net->max_width;
+  wk->rows = rows;
+  wk->h = (double **) R_alloc(L + 1, sizeof(double *));
+  wk->s = (double **) R_alloc(L + 1, sizeof(double *));
+  wk->zeta = (double **) R_alloc(L + 1, sizeof(double *));
+  for (int l = 0; l <= L; l++) {
+    wk->h[l] = dalloc((size_t) rows * net->width[l]);
+    wk->s[l] = wk->zeta[l] = NULL;
+    if (l > 0 && net->estimator == EST_LOCAL) {
+      wk->s[l] = dalloc((size_t) rows * net->width[l]);
+      wk->zeta[l] = dalloc((size_t) rows * net->width[l]);
+    }
+  }
+  wk->d1 = dalloc(mw);
+  wk->d2 = dalloc(mw);
+  wk->delta = dalloc((size_t) rows * net->width[L]);
+  wk->gmu = dalloc(net->n_par);
+  wk->gsig = dalloc(net->n_par);
+  wk->tmp = dalloc(mw);
+  wk->e = dalloc(mw);
+  wk->sigma2 = net->estimator == EST_LOCAL ? dalloc(net->n_par) : NULL;
+}
+
+/* C (rows x n) = op(A) op(B) + beta C */
+static void gemm(const char *ta, const char *tb, int m, int n, int k,
+                 const double *a, int lda, const double *b, int ldb,
+                 double beta, double *c, int ldc) {
+  double one = 1;
+  F77_CALL(dgemm)(ta, tb, &m, &n, &k, &one, a, &lda, b, &ldb, &beta, c,
+                  &ldc FCONE FCONE);
+}
+
+static void fill_bias(double *z, const double *b, int rows, int n) {
+  for (int j = 0; j < n; j++) {
+    double bj = b[j];
+    double *zj = z + (size_t) j * rows;
+    for (int i = 0; i < rows; i++) zj[i] = bj;
+  }
+}
+
+static void col_sums(const double *d, int rows, int n, double *out) {
+  for (int j = 0; j < n; j++) {
+    const double *dj = d + (size_t) j * rows;
+    double s = 0;
+    for (int i = 0; i < rows; i++) s += dj[i];
+    out[j] = s;
+  }
+}
+
+static void activate(int act, double *z, size_t n) {
+  switch (act) {
+  case ACT_RELU:
+    for (size_t i = 0; i < n; i++) z[i] = z[i] > 0 ? z[i] : 0;
+    break;
+  case ACT_TANH:
+    for (size_t i = 0; i < n; i++) z[i] = tanh(z[i]);
+    break;
+  default:
+    for (size_t i = 0; i < n; i++) z[i] = sigmoid(z[i]);
+  }
+}
+
+/* d *= a'(z), with the derivative written in terms of h = a(z). */
+static void activate_grad(int act, const double *h, double *d, size_t n) {
+  switch (act) {
+  case ACT_RELU:
+    for (size_t i = 0; i < n; i++) d[i] = h[i] > 0 ? d[i] : 0;
+    break;
+  case ACT_TANH:
+    for (size_t i = 0; i < n; i++) d[i] *= 1 - h[i] * h[i];
+    break;
+  default:
+    for (size_t i = 0; i < n; i++) d[i] *= h[i] * (1 - h[i]);
+  }
+}
+
+void mlp_forward(const bbb_net *net, const double *w, bbb_work *wk,
+                 int rows) {
+  int L = net->n_layers;
+  for (int l = 0; l < L; l++) {
+    int nin = net->width[l], nout = net->width[l + 1];
+    double *z = wk->h[l + 1];
+    fill_bias(z, w + net->b_off[l], rows, nout);
+    gemm("N", "N", rows, nout, nin, wk->h[l], rows, w + net->w_off[l], nin,
+         1, z, rows);
+    if (l < L - 1) activate(net->activation, z, (size_t) rows * nout);
+  }
+}
+
+/* Starts from wk->delta; writes d(-log p)/dw into wk->gmu. */
+void mlp_backward(const bbb_net *net, const double *w, bbb_work *wk,
+                  int rows) {
+  double *d = wk->delta, *next = wk->d1;
+  for (int l = net->n_layers - 1; l >= 0; l--) {
+    int nin = net->width[l], nout = net->width[l + 1];
+    gemm("T", "N", nin, nout, rows, wk->h[l], rows, d, rows, 0,
+         wk->gmu + net->w_off[l], nin);
+    col_sums(d, rows, nout, wk->gmu + net->b_off[l]);
+    if (l == 0) break;
+    gemm("N", "T", rows, nin, nout, d, rows, w + net->w_off[l], nin, 0,
+         next, rows);
+    activate_grad(net->activation, wk->h[l], next, (size_t) rows * nin);
+    d = next;
+    next = (next == wk->d1) ? wk->d2 : wk->d1;
+  }
+}
+
+static void square_into(const double *x, double *out, size_t n) {
+  for (size_t i = 0; i < n; i++) out[i] = x[i] * x[i];
+}
+
+/* Expects wk->zeta[l] filled with standard normals. */
+void mlp_forward_local(const bbb_net *net, const double *mu,
+                       const double *sigma, bbb_work *wk, int rows) {
+  int L = net->n_layers;
+  square_into(sigma, wk->sigma2, net->n_par);
+  for (int l = 0; l < L; l++) {
+    int nin = net->width[l], nout = net->width[l + 1];
+    size_t nz = (size_t) rows * nout;
+    double *z = wk->h[l + 1], *s = wk->s[l + 1], *zeta = wk->zeta[l + 1];
+    fill_bias(z, mu + net->b_off[l], rows, nout);
+    gemm("N", "N", rows, nout, nin, wk->h[l], rows, mu + net->w_off[l], nin,
+         1, z, rows);
+    square_into(wk->h[l], wk->tmp, (size_t) rows * nin);
+    fill_bias(s, wk->sigma2 + net->b_off[l], rows, nout);
+    gemm("N", "N", rows, nout, nin, wk->tmp, rows,
+         wk->sigma2 + net->w_off[l], nin, 1, s, rows);
+    for (size_t i = 0; i < nz; i++) {
+      s[i] = sqrt(fmax(s[i], DBL_MIN));
+      z[i] += s[i] * zeta[i];
+    }
+    if (l < L - 1) activate(net->activation, z, nz);
+  }
+}
+
+void mlp_backward_local(const bbb_net *net, const double *mu,
+                        const double *sigma, bbb_work *wk, int rows) {
+  double *d = wk->delta, *next = wk->d1, *e = wk->e;
+  for (int l = net->n_layers - 1; l >= 0; l--) {
+    int nin = net->width[l], nout = net->width[l + 1];
+    size_t nz = (size_t) rows * nout;
+    const double *s = wk->s[l + 1], *zeta = wk->zeta[l + 1];
+    int wo = net->w_off[l], bo = net->b_off[l];
+    /* e = d(-log p)/d S^2 */
+    for (size_t i = 0; i < nz; i++) e[i] = d[i] * zeta[i] / (2 * s[i]);
+    gemm("T", "N", nin, nout, rows, wk->h[l], rows, d, rows, 0,
+         wk->gmu + wo, nin);
+    col_sums(d, rows, nout, wk->gmu + bo);
+    square_into(wk->h[l], wk->tmp, (size_t) rows * nin);
+    gemm("T", "N", nin, nout, rows, wk->tmp, rows, e, rows, 0,
+         wk->gsig + wo, nin);
+    col_sums(e, rows, nout, wk->gsig + bo);
+    for (int j = wo; j < bo + nout; j++) wk->gsig[j] *= 2 * sigma[j];
+    if (l == 0) break;
+    gemm("N", "T", rows, nin, nout, d, rows, mu + wo, nin, 0, next, rows);
+    gemm("N", "T", rows, nin, nout, e, rows, wk->sigma2 + wo, nin, 0,
+         wk->tmp, rows);
+    const double *h = wk->h[l];
+    size_t nh = (size_t) rows * nin;
+    for (size_t i = 0; i < nh; i++) next[i] += 2 * h[i] * wk->tmp[i];
+    activate_grad(net->activation, h, next, nh);
+    d = next;
+    next = (next == wk->d1) ? wk->d2 : wk->d1;
+  }
+}

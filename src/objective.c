@@ -1,0 +1,34 @@
+/* The objective f = -log p(D | w) + k (log q(w) - log P(w)) (closed-form
+ * KL for the gaussian prior) at given noise, and its analytic gradient in
+ * theta = (mu, rho, tau), left in tr->g. This is what bbb_gradient()
+ * exposes so that anyone can check the gradients by finite differences.
+ * noise: eps in the flat layout (weight estimator), or zeta of layers
+ * 1 .. L, each rows x n_l, one after the other (local estimator). */
+#include <string.h>
+#include "bbb.h"
+#include "train.h"
+
+double objective_eval(bbb_trainer *tr, double *theta, const double *noise,
+                      int rows, double kl_w, double *nll, double *kl) {
+  const bbb_net *net = tr->net;
+  int P = net->n_par, L = net->n_layers, ok;
+  double *mu = theta, *rho = theta + P, dtau = 0;
+  posterior_scales(rho, &tr->smp, 0, P);
+  if (net->estimator == EST_WEIGHT) {
+    for (int j = 0; j < P; j++) {
+      tr->smp.eps[j] = noise[j];
+      tr->smp.w[j] = mu[j] + tr->smp.sigma[j] * noise[j];
+    }
+  } else {
+    for (int l = 1; l <= L; l++) {
+      size_t len = (size_t) rows * net->width[l];
+      memcpy(tr->wk.zeta[l], noise, len * sizeof(double));
+      noise += len;
+    }
+  }
+  memset(tr->g, 0, (2 * (size_t) P + 1) * sizeof(double));
+  *nll = trainer_pass(tr, mu, theta[2 * P], NULL, rows, &dtau);
+  *kl = trainer_grad_update(tr, theta, kl_w, NULL, 0, 0, NULL, NULL, &ok);
+  tr->g[2 * P] = dtau;
+  return *nll + kl_w * *kl;
+}

@@ -1,0 +1,95 @@
+/* Random numbers: xoshiro256++ (Blackman and Vigna 2019) with a 128-layer
+ * ziggurat for normals (Marsaglia and Tsang 2000, in Doornik's 2005 form,
+ * which takes the layer index and the uniform from independent bits).
+ * Streams are seeded from R's RNG at each entry point, so set.seed()
+ * reproduces a fit; no R API is called from here after seeding. */
+#define R_NO_REMAP
+#include <R.h>
+#include <math.h>
+#include "bbb.h"
+
+#define ZIG_C 128
+#define ZIG_R 3.442619855899
+#define ZIG_V 9.91256303526217e-3
+
+static double zig_x[ZIG_C + 1], zig_r[ZIG_C];
+
+/* Layer edges; called once when the package is loaded. */
+void rng_init_tables(void) {
+  double f = exp(-0.5 * ZIG_R * ZIG_R);
+  zig_x[0] = ZIG_V / f;
+  zig_x[1] = ZIG_R;
+  zig_x[ZIG_C] = 0;
+  for (int i = 2; i < ZIG_C; i++) {
+    zig_x[i] = sqrt(-2 * log(ZIG_V / zig_x[i - 1] + f));
+    f = exp(-0.5 * zig_x[i] * zig_x[i]);
+  }
+  for (int i = 0; i < ZIG_C; i++) zig_r[i] = zig_x[i + 1] / zig_x[i];
+}
+
+static inline uint64_t rotl(uint64_t x, int k) {
+  return (x << k) | (x >> (64 - k));
+}
+
+static uint64_t splitmix64(uint64_t *x) {
+  uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+void rng_seed(bbb_rng *r, uint64_t seed) {
+  for (int i = 0; i < 4; i++) r->s[i] = splitmix64(&seed);
+}
+
+/* 64 bits from R's RNG (two 32-bit draws); caller holds GetRNGstate. */
+void rng_seed_from_r(bbb_rng *r) {
+  uint64_t hi = (uint64_t) R_unif_index(4294967296.0);
+  uint64_t lo = (uint64_t) R_unif_index(4294967296.0);
+  rng_seed(r, (hi << 32) ^ lo);
+}
+
+uint64_t rng_next(bbb_rng *r) {
+  uint64_t *s = r->s;
+  uint64_t out = rotl(s[0] + s[3], 23) + s[0];
+  uint64_t t = s[1] << 17;
+  s[2] ^= s[0];
+  s[3] ^= s[1];
+  s[1] ^= s[2];
+  s[0] ^= s[3];
+  s[2] ^= t;
+  s[3] = rotl(s[3], 45);
+  return out;
+}
+
+/* Uniform on the open interval (0, 1), 53 bits. */
+double rng_unif(bbb_rng *r) {
+  return ((double) (rng_next(r) >> 11) + 0.5) * 0x1.0p-53;
+}
+
+static double norm_tail(bbb_rng *r, int negative) {
+  double x, y;
+  do {
+    x = log(rng_unif(r)) / ZIG_R;
+    y = log(rng_unif(r));
+  } while (-2 * y < x * x);
+  return negative ? x - ZIG_R : ZIG_R - x;
+}
+
+double rng_norm(bbb_rng *r) {
+  for (;;) {
+    uint64_t bits = rng_next(r);
+    int i = (int) (bits & 0x7F);
+    double u = 2 * (((double) (bits >> 11) + 0.5) * 0x1.0p-53) - 1;
+    if (fabs(u) < zig_r[i]) return u * zig_x[i];
+    if (i == 0) return norm_tail(r, u < 0);
+    double x = u * zig_x[i];
+    double f0 = exp(-0.5 * (zig_x[i] * zig_x[i] - x * x));
+    double f1 = exp(-0.5 * (zig_x[i + 1] * zig_x[i + 1] - x * x));
+    if (f1 + rng_unif(r) * (f0 - f1) < 1.0) return x;
+  }
+}
+
+void rng_norm_fill(bbb_rng *r, double *x, int n) {
+  for (int i = 0; i < n; i++) x[i] = rng_norm(r);
+}

@@ -1,0 +1,51 @@
+/* The trainer: network, scratch and per-chunk results of one .Call. */
+#ifndef BBB_TRAIN_H
+#define BBB_TRAIN_H
+
+#include "bbb.h"
+
+typedef struct {
+  const double *x, *y;  /* x: n x p column-major; y: n */
+  int n, p;
+} bbb_data;
+
+typedef struct {
+  int epochs, batch_size, n_samples, kl_blundell, learn_tau;
+  bbb_optim optim;
+} bbb_train_control;
+
+typedef struct {
+  const bbb_net *net;
+  int threads, n_chunks;
+  bbb_work wk;
+  bbb_sample smp;
+  double *g;            /* gradient of theta = (mu, rho, tau) */
+  double *kl_chunk;
+  int *ok_chunk;
+  double *y;            /* the batch response */
+} bbb_trainer;
+
+void trainer_alloc(bbb_trainer *tr, const bbb_net *net, int rows,
+                   int threads);
+void trainer_sample(bbb_trainer *tr, const double *mu, const double *rho,
+                    uint64_t seed, int scales);
+double trainer_pass(bbb_trainer *tr, const double *mu, double tau,
+                    bbb_rng *rng, int rows, double *dtau);
+double trainer_grad_update(bbb_trainer *tr, double *theta, double kl_w,
+                           const bbb_optim *opt, double t, double scale,
+                           double *m, double *v, int *ok);
+int train_epochs(bbb_trainer *tr, const bbb_data *d, double *theta,
+                 double *m, double *v, double *t,
+                 const bbb_train_control *ctl, bbb_rng *rng, double *trace,
+                 int *fail_epoch, int *fail_step);
+
+
+/* objective.c */
+double objective_eval(bbb_trainer *tr, double *theta, const double *noise,
+                      int rows, double kl_w, double *nll, double *kl);
+
+/* predict.c */
+void predict_draws(bbb_trainer *tr, const double *theta, const double *x,
+                   int n, int nsim, bbb_rng *rng, double *out);
+
+#endif
