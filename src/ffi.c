@@ -149,7 +149,9 @@ SEXP bbb_train(SEXP spec, SEXP theta_, SEXP m_, SEXP v_, SEXP t_, SEXP x,
   ctl.learn_tau = get_int(ctrl, "learn_tau", 0, 1);
   int threads = get_int(ctrl, "threads", 1, 1024);
   unpack_optim(ctrl, &ctl.optim);
-  double t = get_dbl(t_, "t", 0, 1e15);
+  if (TYPEOF(t_) != REALSXP || XLENGTH(t_) != 1 || !(REAL(t_)[0] >= 0))
+    Rf_error("'t' must be one non-negative number");
+  double t = REAL(t_)[0];
 
   SEXP theta = PROTECT(copy_finite(theta_, len, "theta"));
   SEXP m = PROTECT(copy_finite(m_, len, "m"));

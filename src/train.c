@@ -183,15 +183,22 @@ static void gather(const bbb_data *d, const int *rows_idx, int rows,
   for (int i = 0; i < rows; i++) yb[i] = d->y[rows_idx[i]];
 }
 
+/* Runs ctl->epochs epochs. On a non-finite loss or update it stops and
+ * puts back the state of the start of that epoch (the last finite one). */
 int train_epochs(bbb_trainer *tr, const bbb_data *d, double *theta,
                  double *m, double *v, double *t,
                  const bbb_train_control *ctl, bbb_rng *rng, double *trace,
                  int *fail_epoch, int *fail_step) {
   int n = d->n, B = ctl->batch_size, M = (n + B - 1) / B;
+  size_t len = 2 * (size_t) tr->net->n_par + 1, bytes = len * sizeof(double);
   int *perm = (int *) R_alloc(n, sizeof(int));
+  double *saved = (double *) R_alloc(3 * len, sizeof(double));
   for (int i = 0; i < n; i++) perm[i] = i;
   for (int e = 0; e < ctl->epochs; e++) {
-    double nll = 0, kl = 0;
+    double nll = 0, kl = 0, t_saved = *t;
+    memcpy(saved, theta, bytes);
+    memcpy(saved + len, m, bytes);
+    memcpy(saved + 2 * len, v, bytes);
     shuffle(perm, n, rng);
     for (int i = 0; i < M; i++) {
       int from = i * B, rows = (from + B <= n) ? B : n - from;
@@ -201,6 +208,10 @@ int train_epochs(bbb_trainer *tr, const bbb_data *d, double *theta,
                               kl_weight(ctl->kl_blundell, i, M), rng, ctl,
                               &nll, &kl);
       if (status) {
+        memcpy(theta, saved, bytes);
+        memcpy(m, saved + len, bytes);
+        memcpy(v, saved + 2 * len, bytes);
+        *t = t_saved;
         *fail_epoch = e + 1;
         *fail_step = i + 1;
         return status;

@@ -1,0 +1,9 @@
+#' bbb: Bayesian neural networks by Bayes by Backprop
+#'
+#' Fit with [bbb_fit()], predict with [predict.bbb_fit()], check the
+#' gradients with [bbb_gradient()]. Start with `vignette("bbb")`.
+#'
+#' @keywords internal
+#' @useDynLib bbb, .registration = TRUE, .fixes = "C_"
+#' @importFrom stats coef fitted predict residuals sigma nobs update
+"_PACKAGE"

@@ -1,0 +1,253 @@
+#' Fit a Bayesian neural network by Bayes by Backprop
+#'
+#' Trains a multilayer perceptron whose weights have a factorised Gaussian
+#' variational posterior \eqn{q(w | \mu, \rho)}, \eqn{\sigma =
+#' \log(1 + e^\rho)}, by minimising the negative evidence lower bound with
+#' the analytic reparameterisation gradients of Blundell et al. (2015). The
+#' forward pass, the gradients and the optimiser run in C.
+#'
+#' @section The objective and its KL scaling:
+#' An epoch splits the training rows into \eqn{M} minibatches. Minibatch
+#' \eqn{i} contributes
+#' \deqn{F_i = \frac{1}{S}\sum_{s=1}^S \left[k_i \left(\log q(w_s) -
+#'   \log P(w_s)\right) - \log p(D_i | w_s)\right],}
+#' with \eqn{S} = `n_samples` weight draws and KL weight \eqn{k_i = 1/M}
+#' (`kl_weighting = "uniform"`) or \eqn{k_i = 2^{M-i}/(2^M - 1)}
+#' (`"blundell"`). Both weightings sum to one over an epoch, so
+#' \eqn{\sum_i F_i} is an unbiased estimate of the negative ELBO of the
+#' whole training set: the KL term is counted once per epoch, the data term
+#' once per observation. The optimiser steps on \eqn{F_i / B} (per-example
+#' scale) so that `lr` does not depend on the size of the data. The trace
+#' reports, per epoch, `nll` (the summed data term), `kl` (the KL term) and
+#' `elbo = -(nll + kl)`. With the gaussian prior the KL term is exact
+#' (closed form); with the mixture prior it is a Monte Carlo estimate.
+#'
+#' @param x A numeric matrix or a data frame of predictors (factors become
+#'   dummy columns), or a formula for the formula method.
+#' @param y The response: numeric (gaussian), non-negative integer
+#'   (poisson), 0/1, logical or 2-level factor (binomial), factor with 3 or
+#'   more levels (multinomial).
+#' @param formula A model formula such as `y ~ .`.
+#' @param data,subset,na.action As in [stats::lm()].
+#' @param hidden Widths of the hidden layers; `integer(0)` gives a Bayesian
+#'   generalised linear model.
+#' @param activation Hidden-layer activation: `"relu"`, `"tanh"` or
+#'   `"sigmoid"`.
+#' @param family `"auto"` (chosen from `y`), `"gaussian"`, `"binomial"`,
+#'   `"multinomial"` or `"poisson"`. Under `"auto"`, logical and factor
+#'   responses are binomial or multinomial, integer (storage) non-negative
+#'   responses poisson, other numeric responses gaussian.
+#' @param prior [prior_mixture()] (default) or [prior_gaussian()].
+#' @param epochs Passes over the training data. `NULL` picks enough epochs
+#'   for about 4000 optimiser steps (at least 20, at most 2000).
+#' @param batch_size Rows per minibatch; `NULL` means `min(n, 128)`.
+#' @param n_samples Monte Carlo weight samples per minibatch.
+#' @param kl_weighting `"uniform"` or `"blundell"` (see the section above).
+#' @param optimizer `"adam"` or `"sgd"` (with `momentum`).
+#' @param lr Learning rate.
+#' @param momentum Momentum of `"sgd"`.
+#' @param rho_init Initial \eqn{\rho} of every weight: the posterior sd
+#'   starts at `log1p(exp(rho_init))` (0.018 for the default -4).
+#' @param noise_sd For the gaussian family: the noise standard deviation on
+#'   the scale of `y`, or `NULL` (default) to learn it.
+#' @param standardize Centre and scale the columns of `x` (and a gaussian
+#'   `y`) before training. The transformation is stored and undone by
+#'   [predict()].
+#' @param validation Fraction of rows held out to report the held-out
+#'   negative log predictive density per epoch (column `val_nlpd` of the
+#'   trace). 0 (default) holds out nothing.
+#' @param estimator `"weight"` samples the weights (any prior); `"local"`
+#'   samples the pre-activations (local reparameterisation, Kingma, Salimans
+#'   and Welling 2015; needs [prior_gaussian()]): lower-variance gradients
+#'   for about twice the arithmetic.
+#' @param threads Threads for the passes over the parameters.
+#' @param on_nonfinite What to do if the loss becomes non-finite: `"error"`
+#'   stops with an error, `"restore"` returns the fit as it was at the start
+#'   of the failing epoch, with a warning.
+#' @param keep_data Keep the (standardized) training data in the fit, for
+#'   [fitted()], [residuals()] and [update()] without data.
+#' @param verbose Show a progress bar with the ELBO.
+#' @param ... Passed on to the default method.
+#' @return An object of class `bbb_fit`: a list holding among others
+#'   `params` (one list per layer with matrices `w_mu`, `w_rho` and vectors
+#'   `b_mu`, `b_rho`), `family`, `prior`, `trace` (a data frame by epoch)
+#'   and the preprocessing needed by [predict()].
+#' @references Blundell C, Cornebise J, Kavukcuoglu K, Wierstra D (2015).
+#'   Weight uncertainty in neural networks. ICML. arXiv:1505.05424.
+#' @examples
+#' set.seed(1)
+#' x <- matrix(runif(200, -1, 1))
+#' y <- sin(3 * x[, 1]) + rnorm(200, sd = 0.1)
+#' fit <- bbb_fit(x, y, hidden = 16, epochs = 100, verbose = FALSE)
+#' fit
+#' head(predict(fit, x, interval = "prediction"))
+#'
+#' fit2 <- bbb_fit(Species ~ ., data = iris, hidden = 8, epochs = 50,
+#'                 verbose = FALSE)
+#' table(predict(fit2, iris, type = "class"), iris$Species)
+#' @export
+bbb_fit <- function(x, ...) UseMethod("bbb_fit")
+
+#' @rdname bbb_fit
+#' @export
+bbb_fit.formula <- function(formula, data, subset, na.action, ...) {
+  mf <- match.call(expand.dots = FALSE)
+  keep <- match(c("formula", "data", "subset", "na.action"), names(mf), 0L)
+  mf <- mf[c(1L, keep)]
+  mf$drop.unused.levels <- TRUE
+  mf[[1L]] <- quote(stats::model.frame)
+  mf <- eval(mf, parent.frame())
+  terms <- attr(mf, "terms")
+  y <- stats::model.response(mf)
+  if (is.null(y)) abort("`formula` must have a response on its left side.")
+  if (is.character(y)) y <- factor(y)
+  x <- stats::model.matrix(terms, mf)
+  x <- x[, colnames(x) != "(Intercept)", drop = FALSE]
+  attr(x, "assign") <- attr(x, "contrasts") <- NULL
+  fit <- bbb_fit.default(x, y, ...)
+  fit$prep$terms <- stats::delete.response(terms)
+  fit$prep$xlevels <- stats::.getXlevels(terms, mf)
+  fit$call <- match.call()
+  fit
+}
+
+#' @rdname bbb_fit
+#' @export
+bbb_fit.default <- function(x, y, hidden = 32L, activation = "relu",
+                            family = "auto", prior = prior_mixture(),
+                            epochs = NULL, batch_size = NULL, n_samples = 1L,
+                            kl_weighting = "uniform", optimizer = "adam",
+                            lr = 0.01, momentum = 0.9, rho_init = -4,
+                            noise_sd = NULL, standardize = TRUE,
+                            validation = 0, estimator = "weight",
+                            threads = 1L, on_nonfinite = "error",
+                            keep_data = TRUE, verbose = interactive(), ...) {
+  check_dots(...)
+  if (missing(y)) abort("`y` is missing: give the response.")
+  hidden <- check_hidden(hidden)
+  check_choice(activation, activations, "activation")
+  check_choice(family, c("auto", families), "family")
+  check_prior(prior)
+  check_count(n_samples, "n_samples")
+  check_choice(kl_weighting, c("uniform", "blundell"), "kl_weighting")
+  check_choice(optimizer, optimizers, "optimizer")
+  check_number(lr, "lr", lower = 0, open = TRUE)
+  check_number(momentum, "momentum", lower = 0, upper = 1)
+  check_number(rho_init, "rho_init", lower = -30, upper = 10)
+  check_flag(standardize, "standardize")
+  check_number(validation, "validation", lower = 0, upper = 0.9)
+  check_choice(estimator, estimators, "estimator")
+  check_count(threads, "threads")
+  check_choice(on_nonfinite, c("error", "restore"), "on_nonfinite")
+  check_flag(keep_data, "keep_data")
+  check_flag(verbose, "verbose")
+  if (estimator == "local" && prior$type != "gaussian") {
+    abort("`estimator = \"local\"` needs `prior = prior_gaussian()` ",
+          "(its KL term is taken in closed form).")
+  }
+
+  inputs <- prepare_inputs(x, standardize)
+  n <- nrow(inputs$x)
+  if (NROW(y) != n) {
+    abort(sprintf("`x` has %d rows but `y` has %d elements; they must match.",
+                  n, NROW(y)))
+  }
+  if (is.matrix(y) || is.data.frame(y)) {
+    abort("`y` must be a vector or a factor, not a matrix or data frame.")
+  }
+  if (family == "auto") family <- guess_family(y)
+  resp <- encode_response(y, family)
+  k <- if (family == "multinomial") length(resp$levels) else 1L
+
+  fit <- structure(list(
+    call = match.call(),
+    family = family, activation = activation, hidden = hidden,
+    width = c(ncol(inputs$x), hidden, k), prior = prior,
+    estimator = estimator, prep = inputs$prep, levels = resp$levels,
+    y_center = 0, y_scale = 1, n_obs = n
+  ), class = "bbb_fit")
+  yy <- resp$y
+  if (family == "gaussian" && standardize) {
+    fit$y_center <- mean(yy)
+    fit$y_scale <- stats::sd(yy)
+    if (!(fit$y_scale > 0)) abort("`y` is constant; there is nothing to fit.")
+    yy <- (yy - fit$y_center) / fit$y_scale
+  }
+  fit$learn_noise <- family == "gaussian" && is.null(noise_sd)
+  tau <- 0
+  if (family == "gaussian" && !is.null(noise_sd)) {
+    check_number(noise_sd, "noise_sd", lower = 0, open = TRUE)
+    tau <- log(noise_sd / fit$y_scale)
+  }
+
+  split <- holdout(n, validation)
+  n_train <- length(split$train)
+  fit$n_train <- n_train
+  if (is.null(batch_size)) batch_size <- min(n_train, 128L)
+  check_count(batch_size, "batch_size")
+  if (batch_size > n_train) {
+    abort(sprintf(paste0("`batch_size` (%d) must not exceed the number of ",
+                         "training rows (%d)."), batch_size, n_train))
+  }
+  if (is.null(epochs)) {
+    epochs <- min(2000L, max(20L, ceiling(4000 / ceiling(n_train /
+                                                           batch_size))))
+  }
+  check_count(epochs, "epochs")
+  fit$control <- list(batch_size = as.integer(batch_size),
+                      n_samples = as.integer(n_samples),
+                      kl_weighting = kl_weighting, optimizer = optimizer,
+                      lr = lr, momentum = momentum, rho_init = rho_init,
+                      threads = as.integer(threads),
+                      on_nonfinite = on_nonfinite)
+  fit$unit_names <- unit_names(fit$prep$names, hidden,
+                               if (k == 1L) "y" else resp$levels)
+
+  theta <- init_theta(fit$width, activation, rho_init, tau)
+  fit$opt_state <- list(m = 0 * theta, v = 0 * theta, t = 0)
+  fit <- set_theta(fit, theta)
+  fit$trace <- empty_trace(validation > 0)
+  data <- list(x = inputs$x[split$train, , drop = FALSE],
+               y = yy[split$train])
+  if (validation > 0) {
+    data$val_x <- inputs$x[split$val, , drop = FALSE]
+    data$val_y <- yy[split$val]
+  }
+  if (keep_data) fit$data <- data
+  train_fit(fit, data, epochs, verbose)
+}
+
+check_dots <- function(...) {
+  dots <- list(...)
+  if (length(dots)) {
+    nm <- names(dots)
+    nm <- if (is.null(nm) || any(nm == "")) "unnamed arguments" else
+      paste0("`", nm, "`", collapse = ", ")
+    abort("Unknown argument(s) to bbb_fit(): ", nm, ".")
+  }
+}
+
+# Random hold-out rows for validation (none when fraction is 0).
+holdout <- function(n, fraction) {
+  n_val <- if (fraction > 0) max(1L, round(n * fraction)) else 0L
+  if (n - n_val < 2L) {
+    abort("`validation` leaves fewer than 2 training rows.")
+  }
+  val <- if (n_val > 0) sort(sample.int(n, n_val)) else integer(0)
+  list(train = setdiff(seq_len(n), val), val = val)
+}
+
+set_theta <- function(fit, theta) {
+  fit$params <- unpack_theta(theta, fit$width, fit$unit_names)
+  fit$tau <- theta[length(theta)]
+  fit
+}
+
+get_theta <- function(fit) pack_theta(fit$params, fit$tau)
+
+empty_trace <- function(validation) {
+  tr <- data.frame(epoch = integer(0), elbo = numeric(0), nll = numeric(0),
+                   kl = numeric(0))
+  if (validation) tr$val_nlpd <- numeric(0)
+  tr
+}

@@ -1,0 +1,85 @@
+#' The variational objective and its analytic gradient
+#'
+#' Evaluates, at the fit's current parameters and the given noise `eps`,
+#' \deqn{f(\mu, \rho) = \log q(w | \mu, \rho) - \log P(w) - \log p(D | w),
+#'   \quad w = \mu + \log(1 + e^\rho) \epsilon,}
+#' on the data `x`, `y` (KL weight 1), and its gradient with respect to
+#' every \eqn{\mu} and \eqn{\rho}, as computed by the C engine (no automatic
+#' differentiation, no finite differences). With [prior_gaussian()] the
+#' KL term \eqn{\log q - \log P} is replaced by its closed form, as in
+#' training. Because `eps` is held fixed, `f` is a deterministic function of
+#' the parameters, so the gradient can be checked by finite differences:
+#' see `vignette("gradients", package = "bbb")`.
+#'
+#' Data are preprocessed as in training (standardized inputs and, for a
+#' gaussian fit, response), so `f` is the objective the optimiser sees.
+#'
+#' @param fit A `bbb_fit`.
+#' @param x,y Data on the original scale, as for [bbb_fit()].
+#' @param eps The noise: for the weight estimator a list shaped like
+#'   `fit$params`, each element a list with a matrix `w` and a vector `b`;
+#'   for the local estimator a list with one `nrow(x) x n_l` matrix per
+#'   layer. `NULL` draws standard normals.
+#' @return A list: `value` (f), `nll` (\eqn{-\log p(D | w)}), `kl` (the KL
+#'   term), `gradient` (shaped like `fit$params`, with `w_mu`, `w_rho`,
+#'   `b_mu`, `b_rho`), `tau` (derivative in the log noise sd of a gaussian
+#'   fit on the standardized scale) and `eps` (the noise used).
+#' @examples
+#' set.seed(1)
+#' x <- matrix(rnorm(20), 10)
+#' y <- rnorm(10)
+#' fit <- bbb_fit(x, y, hidden = 3, epochs = 1, verbose = FALSE)
+#' g <- bbb_gradient(fit, x, y)
+#' g$value
+#' g$gradient$hidden1$w_rho
+#' @export
+bbb_gradient <- function(fit, x, y, eps = NULL) {
+  if (!inherits(fit, "bbb_fit")) abort("`fit` must be a bbb_fit.")
+  xs <- new_design(fit$prep, x, "x")
+  yy <- encode_response(y, fit$family, fit$levels)$y
+  if (length(yy) != nrow(xs)) {
+    abort("`x` and `y` must have the same number of rows.")
+  }
+  if (fit$family == "gaussian") yy <- (yy - fit$y_center) / fit$y_scale
+  if (is.null(eps)) eps <- draw_eps(fit, nrow(xs))
+  noise <- flatten_eps(fit, eps, nrow(xs))
+  res <- .Call(C_bbb_objective, net_spec(fit), get_theta(fit), xs, yy,
+               noise, 1)
+  g <- unpack_theta(res$gradient, fit$width, fit$unit_names)
+  grad <- lapply(g, function(p) p)
+  list(value = res$value, nll = res$nll, kl = res$kl, gradient = grad,
+       tau = res$gradient[length(res$gradient)], eps = eps)
+}
+
+draw_eps <- function(fit, n) {
+  if (fit$estimator == "local") {
+    return(lapply(fit$width[-1L], function(k) matrix(stats::rnorm(n * k), n)))
+  }
+  lapply(fit$params, function(p) {
+    list(w = matrix(stats::rnorm(length(p$w_mu)), nrow(p$w_mu)),
+         b = stats::rnorm(length(p$b_mu)))
+  })
+}
+
+flatten_eps <- function(fit, eps, n) {
+  bad <- function() {
+    abort("`eps` must be shaped like `fit$params` (see ?bbb_gradient).")
+  }
+  if (!is.list(eps) || length(eps) != length(fit$params)) bad()
+  if (fit$estimator == "local") {
+    ok <- all(vapply(seq_along(eps), function(l) {
+      is.numeric(eps[[l]]) && identical(dim(eps[[l]]),
+                                        c(n, fit$width[l + 1L]))
+    }, NA))
+    if (!ok) bad()
+    return(as.double(unlist(eps)))
+  }
+  ok <- all(vapply(seq_along(eps), function(l) {
+    e <- eps[[l]]
+    p <- fit$params[[l]]
+    is.list(e) && is.numeric(e$w) && is.numeric(e$b) &&
+      length(e$w) == length(p$w_mu) && length(e$b) == length(p$b_mu)
+  }, NA))
+  if (!ok) bad()
+  as.double(unlist(lapply(eps, function(e) c(e$w, e$b))))
+}

@@ -1,0 +1,106 @@
+# The epoch loop. The minibatch loop runs in C (src/train.c); R enters once
+# per chunk of epochs, a chunk growing until a call takes about 0.2 s, so
+# that tiny problems are not slowed by R and large ones still show progress.
+# An interrupt keeps the epochs already done.
+
+train_fit <- function(fit, data, epochs, verbose) {
+  spec <- net_spec(fit)
+  ctrl <- engine_control(fit)
+  theta <- get_theta(fit)
+  state <- fit$opt_state
+  validating <- !is.null(data$val_x)
+  done <- 0L
+  chunk <- 1L
+  trace <- vector("list", 0L)
+  elbo_txt <- "   ..."
+  if (verbose) {
+    bar <- cli::cli_progress_bar(
+      format = paste("Training {cli::pb_bar} {cli::pb_current}/",
+                     "{cli::pb_total} epochs | ELBO {elbo_txt} |",
+                     "ETA {cli::pb_eta}"),
+      total = epochs, clear = FALSE, .envir = environment())
+  }
+  interrupted <- FALSE
+  failure <- NULL
+  while (done < epochs && !interrupted && is.null(failure)) {
+    ctrl$epochs <- as.integer(min(chunk, epochs - done))
+    started <- proc.time()[["elapsed"]]
+    res <- tryCatch(
+      .Call(C_bbb_train, spec, theta, state$m, state$v, state$t, data$x,
+            data$y, ctrl),
+      interrupt = function(e) NULL)
+    if (is.null(res)) {
+      interrupted <- TRUE
+      break
+    }
+    ok_epochs <- if (res$status == 0L) ctrl$epochs else res$fail_epoch - 1L
+    theta <- res$theta
+    state <- list(m = res$m, v = res$v, t = res$t)
+    if (ok_epochs > 0L) {
+      tr <- trace_rows(fit, res$trace[seq_len(ok_epochs), , drop = FALSE],
+                       done)
+      if (validating) {
+        tr$val_nlpd <- NA_real_
+        tr$val_nlpd[ok_epochs] <- validation_nlpd(set_theta(fit, theta),
+                                                  data)
+      }
+      trace[[length(trace) + 1L]] <- tr
+      done <- done + ok_epochs
+      elbo_txt <- format(tr$elbo[ok_epochs], digits = 6)
+    }
+    if (res$status != 0L) {
+      failure <- res
+      failure$epoch <- done + 1L
+    }
+    if (verbose) cli::cli_progress_update(set = done, id = bar)
+    took <- proc.time()[["elapsed"]] - started
+    if (!validating && took < 0.1) chunk <- chunk * 2L
+  }
+  if (verbose) cli::cli_progress_done(id = bar)
+
+  fit <- set_theta(fit, theta)
+  fit$opt_state <- state
+  fit$trace <- rbind(fit$trace, do.call(rbind, trace))
+  rownames(fit$trace) <- NULL
+  if (!is.null(failure)) {
+    msg <- sprintf(paste0(
+      "Training diverged: the %s became non-finite in epoch %d ",
+      "(minibatch %d). Try a smaller `lr` (now %g), `standardize = TRUE`, ",
+      "a smaller `rho_init`, or a narrower prior."),
+      if (failure$status == 1L) "loss" else "parameter update",
+      failure$epoch, failure$fail_step, fit$control$lr)
+    if (fit$control$on_nonfinite == "error") abort(msg)
+    warning(msg, " Returning the fit as it was before that epoch.",
+            call. = FALSE)
+  }
+  if (interrupted) {
+    warning(sprintf("Interrupted: returning the fit after %d epoch(s).",
+                    nrow(fit$trace)), call. = FALSE)
+  }
+  fit
+}
+
+engine_control <- function(fit) {
+  ctl <- fit$control
+  list(
+    epochs = 1L, batch_size = ctl$batch_size, n_samples = ctl$n_samples,
+    kl_blundell = as.integer(ctl$kl_weighting == "blundell"),
+    learn_tau = as.integer(isTRUE(fit$learn_noise)),
+    optimizer = code_of(ctl$optimizer, optimizers), lr = ctl$lr,
+    momentum = ctl$momentum, beta1 = 0.9, beta2 = 0.999, eps = 1e-8,
+    threads = ctl$threads
+  )
+}
+
+# Trace rows on the scale of the original response: for a standardized
+# gaussian response the data term gains n log(y_scale).
+trace_rows <- function(fit, m, done) {
+  nll <- m[, 1L] + fit$n_train * log(fit$y_scale)
+  data.frame(epoch = done + seq_len(nrow(m)) + nrow(fit$trace),
+             elbo = -(nll + m[, 2L]), nll = nll, kl = m[, 2L])
+}
+
+validation_nlpd <- function(fit, data) {
+  eta <- engine_draws(fit, data$val_x, 50L)
+  -mean(log_pred_density(fit, eta, data$val_y, scaled = TRUE))
+}
