@@ -35,7 +35,8 @@
 #'   `"sigmoid"`.
 #' @param family `"auto"` (chosen from `y`), `"gaussian"`, `"binomial"`,
 #'   `"multinomial"` or `"poisson"`. Under `"auto"`, logical and factor
-#'   responses are binomial or multinomial, integer (storage) non-negative
+#'   responses and numbers that are all 0 or 1 are binomial (multinomial
+#'   for factors of 3 or more levels), other non-negative integer (storage)
 #'   responses poisson, other numeric responses gaussian.
 #' @param prior [prior_mixture()] (default) or [prior_gaussian()].
 #' @param epochs Passes over the training data. `NULL` picks enough epochs

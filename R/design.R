@@ -122,6 +122,7 @@ guess_family <- function(y) {
   if (is.logical(y)) return("binomial")
   if (is.factor(y)) return(if (nlevels(y) <= 2L) "binomial" else
     "multinomial")
+  if (is.numeric(y) && all(y %in% c(0, 1))) return("binomial")
   if (is.integer(y) && all(y >= 0, na.rm = TRUE)) return("poisson")
   "gaussian"
 }

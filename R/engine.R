@@ -93,3 +93,6 @@ init_theta <- function(width, activation, rho_init, tau) {
 }
 
 softplus <- function(x) pmax(x, 0) + log1p(exp(-abs(x)))
+
+# n standard normals from the engine's generator (seeded from R's RNG).
+engine_rnorm <- function(n) .Call(C_bbb_rnorm, as.integer(n))

@@ -98,7 +98,7 @@ engine_draws <- function(fit, x, nsim) {
   eta <- .Call(C_bbb_predict, net_spec(fit), get_theta(fit), x, nsim,
                fit$control$threads)
   if (!all(is.finite(eta))) {
-    abort("The network's output overflowed (non-finite) for some rows of ",
+    abort("The network's output is non-finite (overflow) for some rows of ",
           "the data; are they far outside the training range?")
   }
   eta
@@ -110,12 +110,17 @@ drop_k <- function(eta, fit) {
 
 # Draws of the mean function on the response scale.
 mean_function <- function(fit, eta) {
-  switch(fit$family,
+  mu <- switch(fit$family,
     gaussian = matrix(eta, dim(eta)[1L]) * fit$y_scale + fit$y_center,
     binomial = stats::plogis(matrix(eta, dim(eta)[1L])),
     poisson = exp(matrix(eta, dim(eta)[1L])),
     multinomial = softmax3(eta)
   )
+  if (!all(is.finite(mu))) {
+    abort("The predicted mean is non-finite (overflow) for some rows; ",
+          "are they far outside the training range?")
+  }
+  mu
 }
 
 softmax3 <- function(eta) {

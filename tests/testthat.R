@@ -1,0 +1,4 @@
+library(testthat)
+library(bbb)
+
+test_check("bbb")

@@ -1,0 +1,66 @@
+# The engine's objective against an independent implementation in R.
+
+r_objective <- function(fit, x, y, eps) {
+  xs <- bbb:::new_design(fit$prep, x)
+  h <- xs
+  L <- length(fit$params)
+  logq_minus_logp <- 0
+  for (l in seq_len(L)) {
+    p <- fit$params[[l]]
+    sw <- log1p(exp(p$w_rho))
+    sb <- log1p(exp(p$b_rho))
+    w <- p$w_mu + sw * eps[[l]]$w
+    b <- p$b_mu + sb * eps[[l]]$b
+    logq <- sum(stats::dnorm(c(w, b), c(p$w_mu, p$b_mu), c(sw, sb),
+                             log = TRUE))
+    logp <- sum(log(0.5 * stats::dnorm(c(w, b), 0, 1) +
+                      0.5 * stats::dnorm(c(w, b), 0, exp(-6))))
+    logq_minus_logp <- logq_minus_logp + logq - logp
+    z <- h %*% w + rep(b, each = nrow(h))
+    h <- if (l < L) pmax(z, 0) else z
+  }
+  eta <- h
+  nll <- switch(fit$family,
+    gaussian = -sum(stats::dnorm((y - fit$y_center) / fit$y_scale, eta,
+                                 exp(fit$tau), log = TRUE)),
+    binomial = -sum(stats::dbinom(y, 1, stats::plogis(eta), log = TRUE)),
+    poisson = -sum(stats::dpois(y, exp(eta), log = TRUE)),
+    multinomial = {
+      pr <- exp(eta) / rowSums(exp(eta))
+      -sum(log(pr[cbind(seq_along(y), as.integer(y))]))
+    }
+  )
+  c(nll = nll, kl = logq_minus_logp)
+}
+
+test_that("the objective equals an independent R implementation", {
+  for (family in c("gaussian", "binomial", "multinomial", "poisson")) {
+    set.seed(11)
+    x <- matrix(stats::rnorm(30), 10, 3)
+    y <- family_response(family, x)
+    fit <- bbb_fit(x, y, hidden = c(4, 3), family = family, epochs = 2,
+                   verbose = FALSE)
+    fit <- randomize_params(fit)
+    fit$params <- lapply(fit$params, function(p) {
+      p$w_mu <- p$w_mu * 0.1
+      p
+    })
+    g <- bbb_gradient(fit, x, y)
+    ref <- r_objective(fit, x, y, g$eps)
+    expect_equal(g$nll, unname(ref["nll"]), tolerance = 1e-10,
+                 label = family)
+    expect_equal(g$kl, unname(ref["kl"]), tolerance = 1e-10, label = family)
+  }
+})
+
+test_that("the engine's normal generator is standard normal", {
+  set.seed(1)
+  z <- bbb:::engine_rnorm(2e5)
+  expect_equal(mean(z), 0, tolerance = 0.01)
+  expect_equal(stats::sd(z), 1, tolerance = 0.01)
+  expect_gt(suppressWarnings(stats::ks.test(z, "pnorm")$p.value), 1e-3)
+  # The tails (ziggurat base strip) are right too.
+  expect_equal(mean(abs(z) > 3), 2 * stats::pnorm(-3), tolerance = 0.1)
+  set.seed(1)
+  expect_identical(bbb:::engine_rnorm(10), z[1:10])
+})

@@ -1,0 +1,130 @@
+# Training: the seed question, classification, regression uncertainty.
+
+test_that("the seed question's setup trains without NaN", {
+  set.seed(2021)
+  x <- matrix(stats::rnorm(300), 100, 3)
+  y <- stats::rbinom(100, 1, 0.6)
+  fit <- bbb_fit(x, y, hidden = 32, n_samples = 2, batch_size = 100,
+                 epochs = 500, verbose = FALSE)
+  expect_equal(fit$family, "binomial")
+  expect_equal(nrow(fit$trace), 500)
+  expect_true(all(is.finite(as.matrix(fit$trace))))
+  expect_true(all(is.finite(unlist(fit$params))))
+  # The ELBO improves on its start.
+  expect_gt(mean(utils::tail(fit$trace$elbo, 50)),
+            mean(utils::head(fit$trace$elbo, 5)))
+  p <- predict(fit, x)
+  expect_true(all(p > 0 & p < 1))
+})
+
+test_that("a learnable classification problem reaches high accuracy", {
+  set.seed(3)
+  make <- function(n) {
+    x <- matrix(stats::runif(2 * n, -1, 1), n, 2)
+    y <- factor(ifelse(rowSums(x^2) < 0.5, "in", "out"))
+    data.frame(x1 = x[, 1], x2 = x[, 2], y = y)
+  }
+  train <- make(600)
+  test <- make(400)
+  fit <- bbb_fit(y ~ x1 + x2, data = train, hidden = 32, verbose = FALSE)
+  acc <- mean(predict(fit, test, type = "class") == test$y)
+  expect_gt(acc, 0.93)
+})
+
+test_that("three classes: multinomial accuracy on iris", {
+  set.seed(4)
+  idx <- sample(150, 100)
+  fit <- bbb_fit(Species ~ ., data = iris[idx, ], hidden = 16,
+                 verbose = FALSE)
+  acc <- mean(predict(fit, iris[-idx, ], type = "class") ==
+                iris$Species[-idx])
+  expect_gt(acc, 0.9)
+  pr <- predict(fit, iris[-idx, ])
+  expect_equal(dim(pr), c(50L, 3L))
+  expect_equal(unname(rowSums(pr)), rep(1, 50), tolerance = 1e-12)
+})
+
+test_that("prediction intervals cover and widen outside the data", {
+  set.seed(42)
+  train <- curve_data(300)
+  test <- curve_data(1000)
+  fit <- bbb_fit(y ~ x, data = train, hidden = c(32, 32), verbose = FALSE)
+  p <- predict(fit, test, interval = "prediction", nsamples = 1000)
+  coverage <- mean(test$y >= p[, "lwr"] & test$y <= p[, "upr"])
+  expect_gt(coverage, 0.9)
+  expect_lt(coverage, 0.99)
+  sd_at <- function(x) {
+    stats::sd(predict(fit, data.frame(x = x), type = "samples")[, 1])
+  }
+  expect_gt(sd_at(1.0), 4 * sd_at(0.25))
+  # Credible intervals (mean function) are narrower than prediction ones.
+  cr <- predict(fit, test[1:50, ], interval = "credible", nsamples = 1000)
+  expect_true(all(cr[, "upr"] - cr[, "lwr"] < p[1:50, "upr"] -
+                    p[1:50, "lwr"]))
+})
+
+test_that("poisson regression recovers a log-linear rate", {
+  set.seed(6)
+  x <- matrix(stats::runif(800, -1, 1), 400, 2)
+  y <- stats::rpois(400, exp(1 + x[, 1] - x[, 2]))
+  fit <- bbb_fit(x, y, family = "poisson", hidden = integer(0),
+                 verbose = FALSE)
+  expect_equal(fit$family, "poisson")
+  rate <- predict(fit, x)
+  expect_gt(stats::cor(rate, exp(1 + x[, 1] - x[, 2])), 0.97)
+})
+
+test_that("all optimizers, weightings and estimators train", {
+  set.seed(8)
+  x <- matrix(stats::rnorm(400), 200, 2)
+  y <- x[, 1] - x[, 2] + stats::rnorm(200, sd = 0.2)
+  settings <- list(
+    list(optimizer = "sgd", lr = 0.01),
+    list(kl_weighting = "blundell"),
+    list(prior = prior_gaussian(), estimator = "local"),
+    list(activation = "tanh", n_samples = 3L),
+    list(noise_sd = 0.2)
+  )
+  for (s in settings) {
+    fit <- do.call(bbb_fit, c(list(x, y, hidden = 8, epochs = 200,
+                                   batch_size = 32, verbose = FALSE), s))
+    r <- y - predict(fit, x)
+    expect_lt(sqrt(mean(r^2)), 0.5)
+  }
+  expect_equal(sigma(fit), 0.2)
+})
+
+test_that("a held-out validation fraction is reported per epoch", {
+  set.seed(9)
+  x <- matrix(stats::rnorm(200), 100, 2)
+  y <- x[, 1] + stats::rnorm(100, sd = 0.1)
+  fit <- bbb_fit(x, y, hidden = 4, epochs = 20, validation = 0.2,
+                 verbose = FALSE)
+  expect_equal(fit$n_train, 80)
+  expect_true(all(is.finite(fit$trace$val_nlpd)))
+  expect_lt(utils::tail(fit$trace$val_nlpd, 1), fit$trace$val_nlpd[1])
+})
+
+test_that("a diverging fit stops with an error, or restores", {
+  set.seed(10)
+  x <- matrix(stats::rnorm(200), 100, 2)
+  y <- stats::rpois(100, 5)
+  expect_error(
+    bbb_fit(x, y, family = "poisson", lr = 1e6, epochs = 50,
+            verbose = FALSE),
+    "non-finite in epoch"
+  )
+  expect_warning(
+    fit <- bbb_fit(x, y, family = "poisson", lr = 1e6, epochs = 50,
+                   on_nonfinite = "restore", verbose = FALSE),
+    "non-finite"
+  )
+  expect_true(all(is.finite(unlist(fit$params))))
+  # Its predictions are finite, or refused with a clear error.
+  p <- tryCatch(predict(fit, x), error = function(e) e)
+  if (inherits(p, "error")) {
+    expect_match(conditionMessage(p), "non-finite")
+  } else {
+    expect_true(all(is.finite(p)))
+  }
+})
