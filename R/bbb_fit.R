@@ -129,7 +129,7 @@ bbb_fit.default <- function(x, y, hidden = 32L, activation = "relu",
   check_choice(activation, activations, "activation")
   check_choice(family, c("auto", families), "family")
   check_prior(prior)
-  check_count(n_samples, "n_samples")
+  check_count(n_samples, "n_samples", max = 1e6)
   check_choice(kl_weighting, c("uniform", "blundell"), "kl_weighting")
   check_choice(optimizer, optimizers, "optimizer")
   check_number(lr, "lr", lower = 0, open = TRUE)
@@ -138,13 +138,22 @@ bbb_fit.default <- function(x, y, hidden = 32L, activation = "relu",
   check_flag(standardize, "standardize")
   check_number(validation, "validation", lower = 0, upper = 0.9)
   check_choice(estimator, estimators, "estimator")
-  check_count(threads, "threads")
+  check_count(threads, "threads", max = 1024)
   check_choice(on_nonfinite, c("error", "restore"), "on_nonfinite")
   check_flag(keep_data, "keep_data")
   check_flag(verbose, "verbose")
   if (estimator == "local" && prior$type != "gaussian") {
     abort("`estimator = \"local\"` needs `prior = prior_gaussian()` ",
           "(its KL term is taken in closed form).")
+  }
+  if (!is.null(epochs)) check_count(epochs, "epochs")
+  if (!is.null(batch_size)) check_count(batch_size, "batch_size")
+  if (!is.null(noise_sd)) {
+    check_number(noise_sd, "noise_sd", lower = 0, open = TRUE)
+    if (family %in% c("binomial", "multinomial", "poisson")) {
+      abort(sprintf(paste0("`noise_sd` is for the gaussian family only; ",
+                           "leave it NULL for the %s family."), family))
+    }
   }
 
   inputs <- prepare_inputs(x, standardize)

@@ -4,9 +4,29 @@ abort <- function(...) stop(paste0(...), call. = FALSE)
 
 describe <- function(x) {
   if (is.null(x)) return("NULL")
-  if (length(x) == 1L && is.atomic(x)) return(format(x))
-  sprintf("a %s of length %d", class(x)[1L], length(x))
+  if (is.function(x)) return("a function")
+  if (is.data.frame(x)) {
+    return(sprintf("a data frame with %d row(s) and %d column(s)", nrow(x),
+                   ncol(x)))
+  }
+  if (is.factor(x)) return(sprintf("a factor of length %d", length(x)))
+  if (is.array(x)) {
+    return(sprintf("a %s %s %s", paste(dim(x), collapse = " x "),
+                   type_name(x), if (is.matrix(x)) "matrix" else "array"))
+  }
+  if (is.atomic(x) && length(x) == 1L) {
+    if (is.character(x) && !is.na(x)) return(encodeString(x, quote = "\""))
+    return(format(x))
+  }
+  if (is.atomic(x)) {
+    if (!length(x)) return(sprintf("an empty %s vector", type_name(x)))
+    return(sprintf("a %s vector of length %d", type_name(x), length(x)))
+  }
+  if (is.list(x)) return(sprintf("a list of length %d", length(x)))
+  sprintf("an object of class <%s>", class(x)[1L])
 }
+
+type_name <- function(x) if (is.numeric(x)) "numeric" else typeof(x)
 
 check_number <- function(x, arg, lower = -Inf, upper = Inf, open = FALSE) {
   ok <- is.numeric(x) && length(x) == 1L && !is.na(x) && is.finite(x)
@@ -22,12 +42,15 @@ check_number <- function(x, arg, lower = -Inf, upper = Inf, open = FALSE) {
   invisible(x)
 }
 
-check_count <- function(x, arg, min = 1) {
+check_count <- function(x, arg, min = 1, max = .Machine$integer.max) {
   ok <- is.numeric(x) && length(x) == 1L && !is.na(x) && is.finite(x) &&
-    x == round(x) && x >= min && x <= .Machine$integer.max
+    x == round(x) && x >= min && x <= max
   if (!ok) {
-    abort(sprintf("`%s` must be a single whole number >= %d, not %s.",
-                  arg, min, describe(x)))
+    big <- is.numeric(x) && length(x) == 1L && isTRUE(x > max)
+    abort(sprintf("`%s` must be a single whole number %s, not %s.", arg,
+                  if (big) sprintf("in [%d, %d]", min, as.integer(max)) else
+                    sprintf(">= %d", min),
+                  describe(x)))
   }
   invisible(as.integer(x))
 }
@@ -51,16 +74,22 @@ check_hidden <- function(hidden) {
   ok <- is.numeric(hidden) && !anyNA(hidden) && all(is.finite(hidden)) &&
     all(hidden == round(hidden)) && all(hidden >= 1) && all(hidden <= 1e6)
   if (!ok) {
-    abort("`hidden` must be a vector of positive whole numbers (the widths ",
-          "of the hidden layers; integer(0) for none), not ",
+    abort("`hidden` must be a vector of whole numbers in [1, 1e6] (the ",
+          "widths of the hidden layers; integer(0) for none), not ",
           describe(hidden), ".")
+  }
+  n <- length(hidden)
+  if (n > 1L && sum(as.double(hidden[-n]) * hidden[-1L]) > 1e8) {
+    abort("`hidden` gives a network with more than 1e8 weights between its ",
+          "hidden layers; use narrower layers.")
   }
   as.integer(hidden)
 }
 
 check_prior <- function(prior) {
   if (!inherits(prior, "bbb_prior")) {
-    abort("`prior` must be made by prior_mixture() or prior_gaussian().")
+    abort("`prior` must be made by prior_mixture() or prior_gaussian(), ",
+          "not ", describe(prior), ".")
   }
   prior
 }
@@ -77,9 +106,40 @@ check_design <- function(x, arg = "x") {
                          "value(s), the first in row %d, column '%s'."),
                   arg, sum(bad), where[1L], colnames(x)[where[2L]]))
   }
-  if (any(abs(x) > 1e150)) {
-    abort(sprintf(paste0("`%s` has values beyond 1e150 in absolute value; ",
-                         "rescale it."), arg))
+  big <- abs(x) > 1e150
+  if (any(big)) {
+    where <- which(big, arr.ind = TRUE)[1L, ]
+    abort(sprintf(paste0("`%s` has %d value(s) beyond 1e150 in absolute ",
+                         "value, the first in row %d, column '%s'; ",
+                         "rescale it."),
+                  arg, sum(big), where[1L], colnames(x)[where[2L]]))
   }
   x
+}
+
+# Arguments a method does not know (misspelled ones) are an error, not
+# silently ignored.
+check_no_dots <- function(..., fn) {
+  if (...length()) {
+    nm <- names(list(...))
+    nm <- if (is.null(nm) || any(nm == "")) "unnamed arguments" else
+      paste0("`", nm, "`", collapse = ", ")
+    abort("Unknown argument(s) to ", fn, ": ", nm, ".")
+  }
+  invisible()
+}
+
+# Combinations of predict() arguments the fit's family does not support.
+check_predict_type <- function(object, type, interval) {
+  classes <- object$family %in% c("binomial", "multinomial")
+  if (type == "class" && !classes) {
+    abort(sprintf(paste0("`type = \"class\"` needs a binomial or ",
+                         "multinomial fit, not a %s one."), object$family))
+  }
+  if (interval == "prediction" && object$family == "multinomial") {
+    abort("`interval = \"prediction\"` needs an ordered response; for ",
+          "the multinomial family use `interval = \"credible\"` or ",
+          "`type = \"predictive\"` draws.")
+  }
+  invisible()
 }

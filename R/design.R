@@ -16,25 +16,31 @@ frame_design <- function(terms, data, xlevels = NULL) {
 # Input preprocessing of a new fit: the design and how to redo it.
 prepare_inputs <- function(x, standardize) {
   if (is.data.frame(x)) {
-    chr <- vapply(x, is.character, NA)
-    if (any(chr)) {
-      abort(sprintf(paste0("Column '%s' of `x` is character; convert it ",
-                           "to a factor (or numbers) first."),
-                    names(x)[chr][1L]))
-    }
+    x <- check_frame(x, "x")
     terms <- stats::terms(~ ., data = x)
+    attr(terms, "dataClasses") <- vapply(x, stats::.MFclass, "")
     d <- frame_design(terms, x)
     prep <- list(terms = terms, xlevels = d$xlevels)
     x <- d$x
-  } else if (is.matrix(x) || is.numeric(x)) {
+  } else if (is.matrix(x) || (is.numeric(x) && is.null(dim(x)))) {
     if (!is.matrix(x)) x <- matrix(x, ncol = 1L)
     if (!is.numeric(x)) {
-      abort("`x` must be a numeric matrix or a data frame, not a ",
-            typeof(x), " matrix.")
+      abort("`x` must be a numeric matrix or a data frame, not ",
+            describe(x), ".")
     }
-    if (is.null(colnames(x))) colnames(x) <- paste0("x", seq_len(ncol(x)))
+    named <- !is.null(colnames(x))
+    nm <- colnames(x) %||% paste0("x", seq_len(ncol(x)))
+    blank <- is.na(nm) | nm == ""
+    nm[blank] <- paste0("x", which(blank))
+    dup <- unique(nm[duplicated(nm)])
+    if (length(dup)) {
+      abort(sprintf(paste0("`x` has duplicated column name(s) %s; give ",
+                           "each column a unique name."),
+                    paste0("'", dup, "'", collapse = ", ")))
+    }
+    colnames(x) <- nm
     storage.mode(x) <- "double"
-    prep <- list(terms = NULL)
+    prep <- list(terms = NULL, named = named)
   } else {
     abort("`x` must be a numeric matrix or a data frame, not ",
           describe(x), ".")
@@ -46,7 +52,7 @@ prepare_inputs <- function(x, standardize) {
   prep$scale <- rep(1, ncol(x))
   if (standardize) {
     prep$center <- colMeans(x)
-    prep$scale <- sqrt(colSums(sweep(x, 2L, prep$center)^2) / (nrow(x) - 1))
+    prep$scale <- col_sd(x, prep$center)
     const <- prep$scale < 1e-12 * pmax(1, abs(prep$center))
     if (any(const)) {
       abort(sprintf(paste0("Column '%s' of `x` is constant, so it cannot ",
@@ -57,6 +63,66 @@ prepare_inputs <- function(x, standardize) {
   list(prep = prep, x = scale_inputs(x, prep))
 }
 
+# Column standard deviations, scaled first so that squares cannot overflow.
+col_sd <- function(x, center) {
+  dev <- sweep(x, 2L, center)
+  m <- apply(abs(dev), 2L, max)
+  m[m == 0] <- 1
+  m * sqrt(colSums(sweep(dev, 2L, m, "/")^2) / (nrow(x) - 1))
+}
+
+# The predictor data frame of a new fit: named columns of usable types,
+# finite, factors with at least two levels (unused levels dropped).
+check_frame <- function(x, arg) {
+  if (ncol(x) < 1L) abort(sprintf("`%s` must have at least one column.", arg))
+  nm <- names(x)
+  if (anyNA(nm) || any(nm == "")) {
+    abort(sprintf("Every column of `%s` must have a name.", arg))
+  }
+  dup <- unique(nm[duplicated(nm)])
+  if (length(dup)) {
+    abort(sprintf(paste0("`%s` has duplicated column name(s) %s; give ",
+                         "each column a unique name."), arg,
+                  paste0("'", dup, "'", collapse = ", ")))
+  }
+  for (v in nm) {
+    col <- x[[v]]
+    if (is.character(col)) {
+      abort(sprintf(paste0("Column '%s' of `%s` is character; convert it ",
+                           "to a factor (or numbers) first."), v, arg))
+    }
+    if (!typeof(col) %in% c("double", "integer", "logical")) {
+      abort(sprintf(paste0("Column '%s' of `%s` is of type %s; the columns ",
+                           "of `%s` must be numeric, logical or factors."),
+                    v, arg, typeof(col), arg))
+    }
+    check_column_finite(col, v, arg)
+  }
+  for (v in nm[vapply(x, is.factor, NA)]) {
+    x[[v]] <- droplevels(x[[v]])
+    if (nlevels(x[[v]]) < 2L) {
+      abort(sprintf(paste0("Column '%s' of `%s` is a factor with only one ",
+                           "level ('%s') in the data; drop it."), v, arg,
+                    levels(x[[v]])))
+    }
+  }
+  x
+}
+
+# No NA, NaN or Inf in one column (named `v`) of a data frame.
+check_column_finite <- function(col, v, arg) {
+  bad <- if (is.factor(col) || is.logical(col) || is.character(col)) {
+    is.na(col)
+  } else {
+    !is.finite(unclass(col))
+  }
+  if (any(bad)) {
+    abort(sprintf(paste0("`%s` must be finite: it has %d NA, NaN or Inf ",
+                         "value(s), the first in row %d, column '%s'."),
+                  arg, sum(bad), (which(bad)[1L] - 1L) %% NROW(col) + 1L, v))
+  }
+}
+
 scale_inputs <- function(x, prep) {
   x <- sweep(sweep(x, 2L, prep$center), 2L, prep$scale, "/")
   dimnames(x) <- list(NULL, prep$names)
@@ -65,56 +131,134 @@ scale_inputs <- function(x, prep) {
 
 # The engine's design for new data, by the preprocessing of a fit.
 new_design <- function(prep, newdata, arg = "newdata") {
-  if (!is.null(prep$terms)) {
-    if (is.matrix(newdata)) newdata <- as.data.frame(newdata)
-    if (!is.data.frame(newdata)) {
-      abort(sprintf("`%s` must be a data frame, not %s.", arg,
-                    describe(newdata)))
+  if (!is.null(dim(newdata)) && length(dim(newdata)) != 2L) {
+    abort(sprintf("`%s` must be a matrix or a data frame, not %s.", arg,
+                  describe(newdata)))
+  }
+  x <- if (is.null(prep$terms)) {
+    new_matrix_design(prep, newdata, arg)
+  } else {
+    new_frame_design(prep, newdata, arg)
+  }
+  if (nrow(x) < 1L) abort(sprintf("`%s` has no rows.", arg))
+  bad <- !is.finite(x)
+  if (any(bad)) {
+    where <- which(bad, arr.ind = TRUE)[1L, ]
+    abort(sprintf(paste0("`%s` must be finite: it has %d NA, NaN or Inf ",
+                         "value(s), the first in row %d, column '%s'."), arg,
+                  sum(bad), where[1L], prep$names[where[2L]]))
+  }
+  scale_inputs(x, prep)
+}
+
+# New data for a fit made from a data frame or a formula: matched by the
+# names of the variables; their types and factor levels must be as in
+# training.
+new_frame_design <- function(prep, newdata, arg) {
+  if (is.matrix(newdata)) newdata <- as.data.frame(newdata)
+  if (!is.data.frame(newdata)) {
+    abort(sprintf("`%s` must be a data frame, not %s.", arg,
+                  describe(newdata)))
+  }
+  vars <- all.vars(stats::delete.response(prep$terms))
+  missing <- setdiff(vars, names(newdata))
+  if (length(missing)) {
+    abort(sprintf("`%s` lacks the column(s) %s used in the fit.", arg,
+                  paste0("'", missing, "'", collapse = ", ")))
+  }
+  mf <- stats::model.frame(prep$terms, newdata, na.action = stats::na.pass)
+  old <- attr(prep$terms, "dataClasses")
+  kind <- function(cl) {
+    ifelse(cl %in% c("factor", "ordered", "character"), "a factor",
+           ifelse(cl == "numeric", "numeric", ifelse(cl == "logical",
+                                                     "logical", cl)))
+  }
+  for (v in names(mf)) {
+    col <- mf[[v]]
+    if (!is.null(old) && v %in% names(old)) {
+      was <- kind(old[[v]])
+      now <- kind(stats::.MFclass(col))
+      if (was != now) {
+        abort(sprintf(paste0("Column '%s' of `%s` is %s, but it was %s in ",
+                             "the training data."), v, arg,
+                      if (now == "other") describe_type(col) else now, was))
+      }
     }
-    vars <- all.vars(stats::delete.response(prep$terms))
-    missing <- setdiff(vars, names(newdata))
-    if (length(missing)) {
-      abort(sprintf("`%s` lacks the column(s) %s used in the fit.", arg,
-                    paste0("'", missing, "'", collapse = ", ")))
-    }
-    for (v in names(prep$xlevels)) {
-      new_lev <- setdiff(unique(as.character(newdata[[v]])),
-                         c(prep$xlevels[[v]], NA))
+    check_column_finite(col, v, arg)
+    if (v %in% names(prep$xlevels)) {
+      new_lev <- setdiff(unique(as.character(col)), prep$xlevels[[v]])
       if (length(new_lev)) {
         abort(sprintf(paste0("Column '%s' of `%s` has level(s) %s not seen ",
                              "in the training data."), v, arg,
                       paste0("'", new_lev, "'", collapse = ", ")))
       }
     }
-    x <- frame_design(prep$terms, newdata, prep$xlevels)$x
-  } else {
-    if (is.data.frame(newdata)) newdata <- as.matrix(newdata)
-    if (!is.numeric(newdata)) {
+  }
+  frame_design(prep$terms, newdata, prep$xlevels)$x
+}
+
+# New data for a fit made from a matrix: columns matched by name when the
+# names allow it, otherwise by position.
+new_matrix_design <- function(prep, newdata, arg) {
+  p <- length(prep$names)
+  if (is.null(dim(newdata))) {
+    if (is.list(newdata) || !is.numeric(newdata)) {
       abort(sprintf("`%s` must be a numeric matrix, not %s.", arg,
                     describe(newdata)))
     }
-    if (!is.matrix(newdata)) {
-      newdata <- matrix(newdata, ncol = length(prep$names))
+    if (p != 1L && length(newdata) != p) {
+      abort(sprintf(paste0("`%s` is a vector of length %d, but the fit has ",
+                           "%d predictors (%s); give a matrix with %d ",
+                           "columns."), arg, length(newdata), p,
+                    paste(prep$names, collapse = ", "), p))
     }
-    if (!is.null(colnames(newdata)) && all(prep$names %in%
-                                           colnames(newdata))) {
-      newdata <- newdata[, prep$names, drop = FALSE]
-    } else if (ncol(newdata) != length(prep$names)) {
-      abort(sprintf("`%s` must have %d column(s) (%s), not %d.", arg,
-                    length(prep$names), paste(prep$names, collapse = ", "),
-                    ncol(newdata)))
+    newdata <- if (p == 1L) {
+      matrix(newdata, ncol = 1L, dimnames = list(names(newdata), NULL))
+    } else {
+      matrix(newdata, nrow = 1L, dimnames = list(NULL, names(newdata)))
     }
-    x <- newdata
-    storage.mode(x) <- "double"
   }
-  if (nrow(x) < 1L) abort(sprintf("`%s` has no rows.", arg))
-  bad <- !is.finite(x)
-  if (any(bad)) {
-    abort(sprintf(paste0("`%s` must be finite: it has %d NA, NaN or Inf ",
-                         "value(s), the first in row %d."), arg, sum(bad),
-                  which(bad, arr.ind = TRUE)[1L, 1L]))
+  nm <- colnames(newdata)
+  by_name <- !is.null(nm) && (isTRUE(prep$named) || all(prep$names %in% nm))
+  if (by_name) {
+    missing <- setdiff(prep$names, nm)
+    if (length(missing)) {
+      abort(sprintf("`%s` lacks the column(s) %s used in the fit.", arg,
+                    paste0("'", missing, "'", collapse = ", ")))
+    }
+    dup <- unique(nm[duplicated(nm) & nm %in% prep$names])
+    if (length(dup)) {
+      abort(sprintf("`%s` has duplicated column name(s) %s.", arg,
+                    paste0("'", dup, "'", collapse = ", ")))
+    }
+    newdata <- newdata[, prep$names, drop = FALSE]
+  } else if (ncol(newdata) != p) {
+    abort(sprintf("`%s` must have %d column(s) (%s), not %d.", arg, p,
+                  paste(prep$names, collapse = ", "), ncol(newdata)))
   }
-  scale_inputs(x, prep)
+  if (is.data.frame(newdata)) {
+    ok <- vapply(newdata, function(col) is.numeric(col) && !is.object(col),
+                 NA)
+    if (!all(ok)) {
+      v <- names(newdata)[!ok][1L]
+      abort(sprintf(paste0("Column '%s' of `%s` must be numeric (the fit ",
+                           "was made on a numeric matrix), not %s."), v, arg,
+                    describe_type(newdata[[v]])))
+    }
+    newdata <- as.matrix(newdata)
+  }
+  if (!is.numeric(newdata)) {
+    abort(sprintf("`%s` must be a numeric matrix, not %s.", arg,
+                  describe(newdata)))
+  }
+  storage.mode(newdata) <- "double"
+  newdata
+}
+
+describe_type <- function(col) {
+  if (is.factor(col)) return("a factor")
+  if (is.object(col)) return(sprintf("a %s", class(col)[1L]))
+  sprintf("a %s vector", typeof(col))
 }
 
 # The family a response implies under family = "auto".
@@ -133,26 +277,43 @@ encode_response <- function(y, family, levels = NULL, arg = "y") {
   if (is.character(y)) {
     abort(sprintf("`%s` is character; convert it to a factor.", arg))
   }
+  if (is.list(y) || !is.atomic(y)) {
+    abort(sprintf("`%s` must be a vector or a factor, not %s.", arg,
+                  describe(y)))
+  }
   if (anyNA(y) || (is.numeric(y) && any(!is.finite(y)))) {
     abort(sprintf(paste0("`%s` must not contain NA, NaN or Inf (found at ",
                          "position %d)."), arg,
                   which(is.na(y) | !is.finite(as.numeric(y)))[1L]))
   }
+  first_bad <- function(bad) {
+    i <- which(bad)[1L]
+    sprintf("found %s at position %d", format(y[i]), i)
+  }
   switch(family,
     gaussian = {
       if (!is.numeric(y)) {
         abort(sprintf("The gaussian family needs a numeric `%s`, not %s.",
-                      arg, class(y)[1L]))
+                      arg, describe_type(y)))
       }
       if (any(abs(y) > 1e150)) {
-        abort(sprintf("`%s` has values beyond 1e150; rescale it.", arg))
+        abort(sprintf(paste0("`%s` must not have values beyond 1e150 in ",
+                             "absolute value (%s); rescale it."), arg,
+                      first_bad(abs(y) > 1e150)))
       }
       list(y = as.double(y), levels = NULL)
     },
     poisson = {
-      if (!is.numeric(y) || any(y < 0) || any(y != round(y))) {
-        abort(sprintf(paste0("The poisson family needs non-negative whole ",
-                             "numbers in `%s`."), arg))
+      if (!is.numeric(y) || is.object(y)) {
+        abort(sprintf(paste0("The poisson family needs counts (non-negative ",
+                             "whole numbers) in `%s`, not %s."), arg,
+                      describe_type(y)))
+      }
+      bad <- y < 0 | y != round(y) | y > 1e150
+      if (any(bad)) {
+        abort(sprintf(paste0("The poisson family needs counts (non-negative ",
+                             "whole numbers up to 1e150) in `%s`; %s."), arg,
+                      first_bad(bad)))
       }
       list(y = as.double(y), levels = NULL)
     },
@@ -167,16 +328,23 @@ encode_response <- function(y, family, levels = NULL, arg = "y") {
         list(y = as.double(match(as.character(y), lev) - 1L), levels = lev)
       } else if (is.logical(y)) {
         list(y = as.double(y), levels = levels)
-      } else if (is.numeric(y) && all(y %in% c(0, 1))) {
+      } else if (is.numeric(y) && !is.object(y)) {
+        if (!all(y %in% c(0, 1))) {
+          abort(sprintf(paste0("The binomial family needs `%s` as 0/1, ",
+                               "logical or a 2-level factor; %s."), arg,
+                        first_bad(!y %in% c(0, 1))))
+        }
         list(y = as.double(y), levels = levels)
       } else {
         abort(sprintf(paste0("The binomial family needs `%s` as 0/1, ",
-                             "logical or a 2-level factor."), arg))
+                             "logical or a 2-level factor, not %s."), arg,
+                      describe_type(y)))
       }
     },
     multinomial = {
       if (!is.factor(y)) {
-        abort(sprintf("The multinomial family needs a factor `%s`.", arg))
+        abort(sprintf("The multinomial family needs a factor `%s`, not %s.",
+                      arg, describe_type(y)))
       }
       lev <- levels %||% levels(y)
       if (length(lev) < 3L) {

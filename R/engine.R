@@ -20,7 +20,9 @@ net_spec <- function(fit) {
     prior = if (prior$type == "mixture") 0L else 1L,
     prior_pi = if (prior$type == "mixture") prior$pi else 0.5,
     prior_sigma1 = prior$sigma1,
-    prior_sigma2 = if (prior$type == "mixture") prior$sigma2 else prior$sigma1
+    prior_sigma2 = if (prior$type == "mixture") prior$sigma2 else
+      prior$sigma1,
+    mask = fit$mask
   )
 }
 

@@ -43,6 +43,8 @@ predict.bbb_fit <- function(object, newdata, type = "response",
   check_choice(interval, c("none", "credible", "prediction"), "interval")
   check_number(level, "level", lower = 0, upper = 1, open = TRUE)
   check_count(nsamples, "nsamples")
+  check_no_dots(..., fn = "predict()")
+  check_predict_type(object, type, interval)
   x <- model_inputs(object, newdata)
   eta <- engine_draws(object, x, as.integer(nsamples))
   multi <- object$family == "multinomial"

@@ -1,7 +1,9 @@
 # The epoch loop. The minibatch loop runs in C (src/train.c); R enters once
-# per chunk of epochs, a chunk growing until a call takes about 0.2 s, so
+# per chunk of epochs, a chunk growing until a call takes about 0.1 s, so
 # that tiny problems are not slowed by R and large ones still show progress.
-# An interrupt keeps the epochs already done.
+# The engine's random stream is seeded from R's RNG on the first call and
+# carried from call to call, so the result does not depend on the chunking
+# (which depends on timing). An interrupt keeps the epochs already done.
 
 train_fit <- function(fit, data, epochs, verbose) {
   spec <- net_spec(fit)
@@ -9,6 +11,7 @@ train_fit <- function(fit, data, epochs, verbose) {
   theta <- get_theta(fit)
   state <- fit$opt_state
   validating <- !is.null(data$val_x)
+  rng_state <- NULL
   done <- 0L
   chunk <- 1L
   trace <- vector("list", 0L)
@@ -27,7 +30,7 @@ train_fit <- function(fit, data, epochs, verbose) {
     started <- proc.time()[["elapsed"]]
     res <- tryCatch(
       .Call(C_bbb_train, spec, theta, state$m, state$v, state$t, data$x,
-            data$y, ctrl),
+            data$y, ctrl, rng_state),
       interrupt = function(e) NULL)
     if (is.null(res)) {
       interrupted <- TRUE
@@ -36,6 +39,7 @@ train_fit <- function(fit, data, epochs, verbose) {
     ok_epochs <- if (res$status == 0L) ctrl$epochs else res$fail_epoch - 1L
     theta <- res$theta
     state <- list(m = res$m, v = res$v, t = res$t)
+    rng_state <- res$rng_state
     if (ok_epochs > 0L) {
       tr <- trace_rows(fit, res$trace[seq_len(ok_epochs), , drop = FALSE],
                        done)

@@ -37,6 +37,7 @@ typedef struct {
   double pi, s1, s2;    /* gaussian uses s1 only */
   double c1, c2;        /* log pi - log s1, log(1 - pi) - log s2 */
   double h1, h2;        /* 1 / (2 s1^2), 1 / (2 s2^2) */
+  double log_s1;
 } bbb_prior;
 
 typedef struct {
@@ -46,6 +47,7 @@ typedef struct {
   int activation, family, estimator;
   int n_par;
   int *w_off, *b_off;   /* length L */
+  const double *mask;   /* n_par 0/1, 0 for a pruned parameter */
   bbb_prior prior;
 } bbb_net;
 
@@ -80,9 +82,6 @@ void rng_init_tables(void);
 
 /* prior.c */
 void prior_setup(bbb_prior *p, int kind, double pi, double s1, double s2);
-double prior_mixture_logp(const bbb_prior *p, double w, double *dneg);
-double prior_gauss_kl(const bbb_prior *p, double mu, double sigma,
-                      double sig, double *dmu, double *drho);
 double softplus(double x);
 double sigmoid(double x);
 
@@ -104,11 +103,12 @@ void mlp_backward_local(const bbb_net *net, const double *mu,
 
 /* posterior.c */
 void sample_alloc(bbb_sample *smp, int n_par);
-void posterior_scales(const double *rho, bbb_sample *smp, int from, int to);
+void posterior_scales(const bbb_net *net, const double *rho, bbb_sample *smp,
+                      int from, int to);
 void posterior_draw(const double *mu, bbb_sample *smp, bbb_rng *rng,
                     int from, int to);
 double posterior_grad(const bbb_net *net, const double *mu,
-                      const bbb_sample *smp, const bbb_work *wk, double kl_w,
+                      const bbb_sample *smp, bbb_work *wk, double kl_w,
                       double *g_mu, double *g_rho, int from, int to);
 
 /* optim.c */

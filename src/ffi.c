@@ -9,16 +9,22 @@
 #include "bbb.h"
 #include "train.h"
 
-static SEXP list_get(SEXP list, const char *name) {
+/* The element `name` of a list, or NULL (C) if there is none. */
+static SEXP list_find(SEXP list, const char *name) {
   if (TYPEOF(list) != VECSXP) Rf_error("expected a list for '%s'", name);
   SEXP names = Rf_getAttrib(list, R_NamesSymbol);
-  if (TYPEOF(names) == STRSXP) {
+  if (TYPEOF(names) == STRSXP && XLENGTH(names) == XLENGTH(list)) {
     for (R_xlen_t i = 0; i < XLENGTH(list); i++)
       if (strcmp(CHAR(STRING_ELT(names, i)), name) == 0)
         return VECTOR_ELT(list, i);
   }
-  Rf_error("element '%s' is missing", name);
-  return R_NilValue;
+  return NULL;
+}
+
+static SEXP list_get(SEXP list, const char *name) {
+  SEXP x = list_find(list, name);
+  if (!x) Rf_error("element '%s' is missing", name);
+  return x;
 }
 
 static int get_int(SEXP list, const char *name, int lo, int hi) {
@@ -80,6 +86,19 @@ static void unpack_net(SEXP spec, bbb_net *net) {
   }
   prior_setup(&net->prior, prior, pi, s1, s2);
   net_offsets(net);
+  SEXP mask = list_find(spec, "mask");
+  if (!mask || mask == R_NilValue) {
+    double *ones = (double *) R_alloc(net->n_par, sizeof(double));
+    for (int j = 0; j < net->n_par; j++) ones[j] = 1;
+    net->mask = ones;
+  } else {
+    if (TYPEOF(mask) != REALSXP || XLENGTH(mask) != net->n_par)
+      Rf_error("'mask' must be a double vector of length %d", net->n_par);
+    for (int j = 0; j < net->n_par; j++)
+      if (REAL(mask)[j] != 0 && REAL(mask)[j] != 1)
+        Rf_error("'mask' must hold only 0 and 1");
+    net->mask = REAL(mask);
+  }
 }
 
 static void check_x(SEXP x, const bbb_net *net, int *n) {
@@ -133,8 +152,31 @@ static SEXP copy_finite(SEXP x, R_xlen_t len, const char *what) {
   return Rf_duplicate(x);
 }
 
+/* The engine's stream: continued from `state` (a raw vector of 32 bytes
+ * returned by an earlier call), or seeded from R's RNG when it is NULL. */
+static void rng_resume(bbb_rng *rng, SEXP state) {
+  if (state == R_NilValue) {
+    GetRNGstate();
+    rng_seed_from_r(rng);
+    PutRNGstate();
+    return;
+  }
+  if (TYPEOF(state) != RAWSXP || XLENGTH(state) != sizeof rng->s)
+    Rf_error("'rng_state' must be NULL or a raw vector of length %d",
+             (int) sizeof rng->s);
+  memcpy(rng->s, RAW(state), sizeof rng->s);
+  if (!(rng->s[0] | rng->s[1] | rng->s[2] | rng->s[3]))
+    Rf_error("'rng_state' must not be all zero");
+}
+
+static SEXP rng_save(const bbb_rng *rng) {
+  SEXP out = Rf_allocVector(RAWSXP, sizeof rng->s);
+  memcpy(RAW(out), rng->s, sizeof rng->s);
+  return out;
+}
+
 SEXP bbb_train(SEXP spec, SEXP theta_, SEXP m_, SEXP v_, SEXP t_, SEXP x,
-               SEXP y, SEXP ctrl) {
+               SEXP y, SEXP ctrl, SEXP rng_state) {
   bbb_net net;
   bbb_train_control ctl;
   unpack_net(spec, &net);
@@ -164,17 +206,15 @@ SEXP bbb_train(SEXP spec, SEXP theta_, SEXP m_, SEXP v_, SEXP t_, SEXP x,
   bbb_rng rng;
   bbb_data data = {REAL(x), REAL(y), n, net.width[0]};
   trainer_alloc(&tr, &net, ctl.batch_size, threads);
-  GetRNGstate();
-  rng_seed_from_r(&rng);
-  PutRNGstate();
+  rng_resume(&rng, rng_state);
   int fail_epoch = 0, fail_step = 0;
   int status = train_epochs(&tr, &data, REAL(theta), REAL(m), REAL(v), &t,
                             &ctl, &rng, REAL(trace), &fail_epoch,
                             &fail_step);
 
   const char *names[] = {"theta", "m", "v", "t", "trace", "status",
-                         "fail_epoch", "fail_step"};
-  SEXP out = PROTECT(named_list(8, names));
+                         "fail_epoch", "fail_step", "rng_state"};
+  SEXP out = PROTECT(named_list(9, names));
   SET_VECTOR_ELT(out, 0, theta);
   SET_VECTOR_ELT(out, 1, m);
   SET_VECTOR_ELT(out, 2, v);
@@ -183,6 +223,7 @@ SEXP bbb_train(SEXP spec, SEXP theta_, SEXP m_, SEXP v_, SEXP t_, SEXP x,
   SET_VECTOR_ELT(out, 5, Rf_ScalarInteger(status));
   SET_VECTOR_ELT(out, 6, Rf_ScalarInteger(fail_epoch));
   SET_VECTOR_ELT(out, 7, Rf_ScalarInteger(fail_step));
+  SET_VECTOR_ELT(out, 8, rng_save(&rng));
   UNPROTECT(5);
   return out;
 }
@@ -234,9 +275,11 @@ SEXP bbb_predict(SEXP spec, SEXP theta, SEXP x, SEXP nsim_, SEXP threads_) {
   if (TYPEOF(nsim_) != INTSXP || XLENGTH(nsim_) != 1 ||
       INTEGER(nsim_)[0] < 1)
     Rf_error("'nsim' must be one positive integer");
+  /* Bounded as in bbb_train: libgomp puts per-thread start data on the C
+   * stack, so an absurd count overflows it (a segfault). */
   if (TYPEOF(threads_) != INTSXP || XLENGTH(threads_) != 1 ||
-      INTEGER(threads_)[0] < 1)
-    Rf_error("'threads' must be one positive integer");
+      INTEGER(threads_)[0] < 1 || INTEGER(threads_)[0] > 1024)
+    Rf_error("'threads' must be one integer in [1, 1024]");
   int nsim = INTEGER(nsim_)[0];
   if ((double) nsim * n * k > 4e9)
     Rf_error("%d draws for %d rows would need more than 4e9 numbers", nsim,

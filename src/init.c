@@ -5,14 +5,14 @@
 #include <R_ext/Rdynload.h>
 #include "bbb.h"
 
-SEXP bbb_train(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP bbb_train(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP bbb_objective(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP bbb_predict(SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP bbb_rnorm(SEXP);
 SEXP bbb_col_quantiles(SEXP, SEXP);
 
 static const R_CallMethodDef call_methods[] = {
-  {"bbb_train", (DL_FUNC) &bbb_train, 8},
+  {"bbb_train", (DL_FUNC) &bbb_train, 9},
   {"bbb_objective", (DL_FUNC) &bbb_objective, 6},
   {"bbb_predict", (DL_FUNC) &bbb_predict, 5},
   {"bbb_rnorm", (DL_FUNC) &bbb_rnorm, 1},

@@ -13,7 +13,7 @@ double objective_eval(bbb_trainer *tr, double *theta, const double *noise,
   const bbb_net *net = tr->net;
   int P = net->n_par, L = net->n_layers, ok;
   double *mu = theta, *rho = theta + P, dtau = 0;
-  posterior_scales(rho, &tr->smp, 0, P);
+  posterior_scales(net, rho, &tr->smp, 0, P);
   if (net->estimator == EST_WEIGHT) {
     for (int j = 0; j < P; j++) {
       tr->smp.eps[j] = noise[j];

@@ -57,7 +57,7 @@ void trainer_sample(bbb_trainer *tr, const double *mu, const double *rho,
 #endif
   for (int c = 0; c < tr->n_chunks; c++) {
     int from = chunk_from(c), to = chunk_to(net, c);
-    if (scales) posterior_scales(rho, &tr->smp, from, to);
+    if (scales) posterior_scales(net, rho, &tr->smp, from, to);
     if (weight) {
       bbb_rng r;
       chunk_rng(&r, seed, c);
@@ -114,6 +114,8 @@ double trainer_grad_update(bbb_trainer *tr, double *theta, double kl_w,
       tr->ok_chunk[c] =
         optim_update(opt, t, theta, g, scale, m, v, from, to) &
         optim_update(opt, t, theta, g, scale, m, v, P + from, P + to);
+      /* a pruned mean stays exactly zero */
+      for (int j = from; j < to; j++) theta[j] *= net->mask[j];
     }
   }
   double kl = 0;
