@@ -123,7 +123,7 @@ bbb_fit.default <- function(x, y, hidden = 32L, activation = "relu",
                             validation = 0, estimator = "weight",
                             threads = 1L, on_nonfinite = "error",
                             keep_data = TRUE, verbose = interactive(), ...) {
-  check_dots(...)
+  check_no_dots(..., fn = "bbb_fit()")
   if (missing(y)) abort("`y` is missing: give the response.")
   hidden <- check_hidden(hidden)
   check_choice(activation, activations, "activation")
@@ -227,15 +227,6 @@ bbb_fit.default <- function(x, y, hidden = 32L, activation = "relu",
   train_fit(fit, data, epochs, verbose)
 }
 
-check_dots <- function(...) {
-  dots <- list(...)
-  if (length(dots)) {
-    nm <- names(dots)
-    nm <- if (is.null(nm) || any(nm == "")) "unnamed arguments" else
-      paste0("`", nm, "`", collapse = ", ")
-    abort("Unknown argument(s) to bbb_fit(): ", nm, ".")
-  }
-}
 
 # Random hold-out rows for validation (none when fraction is 0).
 holdout <- function(n, fraction) {

@@ -72,7 +72,9 @@ flatten_eps <- function(fit, eps, n) {
                                         c(n, fit$width[l + 1L]))
     }, NA))
     if (!ok) bad()
-    return(as.double(unlist(eps)))
+    noise <- as.double(unlist(eps))
+    if (!all(is.finite(noise))) abort("`eps` must be finite.")
+    return(noise)
   }
   ok <- all(vapply(seq_along(eps), function(l) {
     e <- eps[[l]]
@@ -81,5 +83,7 @@ flatten_eps <- function(fit, eps, n) {
       length(e$w) == length(p$w_mu) && length(e$b) == length(p$b_mu)
   }, NA))
   if (!ok) bad()
-  as.double(unlist(lapply(eps, function(e) c(e$w, e$b))))
+  noise <- as.double(unlist(lapply(eps, function(e) c(e$w, e$b))))
+  if (!all(is.finite(noise))) abort("`eps` must be finite.")
+  noise
 }

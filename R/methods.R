@@ -190,6 +190,7 @@ plot.bbb_fit <- function(x, ...) {
 #' @export
 update.bbb_fit <- function(object, epochs = 100L, x = NULL, y = NULL,
                            verbose = interactive(), ...) {
+  check_no_dots(..., fn = "update()")
   check_count(epochs, "epochs")
   check_flag(verbose, "verbose")
   if (is.null(x) != is.null(y)) abort("Give both `x` and `y`, or neither.")

@@ -55,6 +55,7 @@ predict.bbb_fit <- function(object, newdata, type = "response",
     return(predict_class(object, eta))
   }
   mu <- if (type == "link") drop_k(eta, object) else mean_function(object, eta)
+  if (multi) dimnames(mu) <- list(NULL, rownames(x), object$levels)
   if (type == "samples") return(mu)
   if (type == "predictive" || interval == "prediction") {
     if (multi && interval == "prediction") {
@@ -65,6 +66,7 @@ predict.bbb_fit <- function(object, newdata, type = "response",
     if (type == "predictive") return(ydraw)
   }
   fit <- if (multi) apply(mu, c(2L, 3L), mean) else colMeans(mu)
+  if (multi) colnames(fit) <- object$levels
   if (interval == "none") return(name_rows(fit, x))
   probs <- c((1 - level) / 2, (1 + level) / 2)
   src <- if (interval == "prediction") ydraw else mu
