@@ -23,6 +23,18 @@ enum { PRIOR_MIXTURE = 0, PRIOR_GAUSSIAN = 1 };
 enum { EST_WEIGHT = 0, EST_LOCAL = 1 };
 enum { OPT_SGD = 0, OPT_ADAM = 1 };
 
+/* Loops over the parameters are compiled for AVX-512, AVX2 and the
+ * baseline, the best chosen at load time (GCC function multiversioning on
+ * x86-64 Linux). FMA is left out so that every version computes the same
+ * numbers. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
+  defined(__linux__)
+#define BBB_SIMD_CLONES __attribute__((target_clones("avx512f", "avx2", \
+                                                     "default")))
+#else
+#define BBB_SIMD_CLONES
+#endif
+
 /* Parameters are processed in chunks of this many: a chunk is the unit of
  * work of a thread and owns its own random stream, so results do not depend
  * on the number of threads. */

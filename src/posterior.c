@@ -36,6 +36,7 @@ void sample_alloc(bbb_sample *smp, int n_par) {
   smp->w = dzero(n_par);
 }
 
+BBB_SIMD_CLONES
 void posterior_scales(const bbb_net *net, const double *rho, bbb_sample *smp,
                       int from, int to) {
   double *sigma = smp->sigma, *sig = smp->sig;
@@ -50,6 +51,7 @@ void posterior_scales(const bbb_net *net, const double *rho, bbb_sample *smp,
   }
 }
 
+BBB_SIMD_CLONES
 void posterior_draw(const double *mu, bbb_sample *smp, bbb_rng *rng,
                     int from, int to) {
   double *eps = smp->eps, *w = smp->w;
@@ -62,7 +64,8 @@ void posterior_draw(const double *mu, bbb_sample *smp, bbb_rng *rng,
 }
 
 /* Mixture prior, weight estimator: the Monte Carlo KL term. */
-static double grad_mixture(const bbb_prior *p, const double *keep,
+BBB_SIMD_CLONES
+double grad_mixture(const bbb_prior *p, const double *keep,
                            const bbb_sample *smp, const double *gw,
                            double kl_w, double *g_mu, double *g_rho,
                            int from, int to) {
@@ -89,7 +92,8 @@ static double grad_mixture(const bbb_prior *p, const double *keep,
 
 /* Gaussian prior: the closed-form KL term. gsig is d(-log p)/d sigma:
  * given by the local estimator's backward pass, or gw * eps. */
-static double grad_gaussian(const bbb_prior *p, const double *keep,
+BBB_SIMD_CLONES
+double grad_gaussian(const bbb_prior *p, const double *keep,
                             const double *mu, const bbb_sample *smp,
                             const double *gw, const double *gsig,
                             double kl_w, double *g_mu, double *g_rho,
