@@ -20,7 +20,9 @@ test_that("predict returns the documented shapes", {
                 verbose = FALSE)
   s <- predict(fm, iris[1:5, ], type = "samples", nsamples = 9)
   expect_equal(dim(s), c(9L, 5L, 3L))
-  expect_equal(apply(s, c(1, 2), sum), matrix(1, 9, 5), tolerance = 1e-12)
+  expect_equal(unname(apply(s, c(1, 2), sum)), matrix(1, 9, 5),
+               tolerance = 1e-12)
+  expect_equal(dimnames(s)[[3]], levels(iris$Species))
   expect_s3_class(predict(fm, iris[1:5, ], type = "class"), "factor")
   ci <- predict(fm, iris[1:5, ], interval = "credible")
   expect_equal(dim(ci), c(5L, 3L, 3L))
