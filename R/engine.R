@@ -96,5 +96,8 @@ init_theta <- function(width, activation, rho_init, tau) {
 
 softplus <- function(x) pmax(x, 0) + log1p(exp(-abs(x)))
 
-# n standard normals from the engine's generator (seeded from R's RNG).
-engine_rnorm <- function(n) .Call(C_bbb_rnorm, as.integer(n))
+# n standard normals from the engine's generator (seeded from R's RNG):
+# "bulk" (Box-Muller on eight streams, used by the engine) or "ziggurat".
+engine_rnorm <- function(n, method = "bulk") {
+  .Call(C_bbb_rnorm, as.integer(n), match(method, c("bulk", "ziggurat")) - 1L)
+}

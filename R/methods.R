@@ -54,15 +54,15 @@ print.bbb_fit <- function(x, digits = 4, ...) {
 #' @rdname bbb_fit-methods
 #' @export
 summary.bbb_fit <- function(object, ...) {
-  sds <- unlist(lapply(object$params, function(p) softplus(c(p$w_rho,
-                                                              p$b_rho))))
-  mus <- unlist(lapply(object$params, function(p) c(p$w_mu, p$b_mu)))
-  snr <- abs(mus) / sds
+  # pruned parameters (see prune()) have sd 0 and signal-to-noise 0
+  sds <- unname(coef(object, "sd"))
+  ratio <- unname(snr(object))
   structure(list(
     fit = object,
     trace = utils::tail(object$trace, 5L),
     sd_quantiles = stats::quantile(sds, c(0, 0.25, 0.5, 0.75, 1)),
-    snr_quantiles = stats::quantile(snr, c(0, 0.25, 0.5, 0.75, 1)),
+    snr_quantiles = stats::quantile(ratio, c(0, 0.25, 0.5, 0.75, 1)),
+    n_pruned = sum(param_mask(object) == 0), n_params = length(sds),
     n_obs = object$n_obs, n_train = object$n_train,
     control = object$control
   ), class = "summary.bbb_fit")
@@ -90,7 +90,7 @@ print.summary.bbb_fit <- function(x, digits = 4, ...) {
 #' @export
 coef.bbb_fit <- function(object, type = "mean", ...) {
   check_choice(type, c("mean", "sd"), "type")
-  unlist(lapply(object$params, function(p) {
+  out <- unlist(lapply(object$params, function(p) {
     w <- if (type == "mean") p$w_mu else softplus(p$w_rho)
     b <- if (type == "mean") p$b_mu else softplus(p$b_rho)
     rn <- rownames(w)
@@ -99,6 +99,9 @@ coef.bbb_fit <- function(object, type = "mean", ...) {
                       rep(cn, each = length(rn)))
     stats::setNames(c(w, b), c(names_w, paste0("b->", cn)))
   }), use.names = TRUE) |> unname_layers()
+  # a pruned parameter (mask 0, see prune()) has no posterior variance
+  if (type == "sd" && !is.null(object$mask)) out <- out * object$mask
+  out
 }
 
 unname_layers <- function(v) {
@@ -116,6 +119,7 @@ as.matrix.bbb_fit <- function(x, nsamples = 1000L, ...) {
   draws <- matrix(stats::rnorm(nsamples * length(mu)), nsamples) *
     rep(sd, each = nsamples) + rep(mu, each = nsamples)
   colnames(draws) <- names(mu)
+  draws[, param_mask(x) == 0] <- 0  # pruned parameters are exactly zero
   draws
 }
 

@@ -44,6 +44,11 @@ typedef struct {
   uint64_t s[4];
 } bbb_rng;
 
+#define BBB_LANES 8
+typedef struct {
+  uint64_t s0[BBB_LANES], s1[BBB_LANES], s2[BBB_LANES], s3[BBB_LANES];
+} bbb_vrng;
+
 typedef struct {
   int kind;             /* PRIOR_MIXTURE or PRIOR_GAUSSIAN */
   double pi, s1, s2;    /* gaussian uses s1 only */
@@ -91,6 +96,8 @@ double rng_unif(bbb_rng *r);
 double rng_norm(bbb_rng *r);
 void rng_norm_fill(bbb_rng *r, double *x, int n);
 void rng_init_tables(void);
+void vrng_seed(bbb_vrng *r, uint64_t seed);
+void vrng_norm_fill(bbb_vrng *r, double *x, int n);
 
 /* prior.c */
 void prior_setup(bbb_prior *p, int kind, double pi, double s1, double s2);
@@ -117,19 +124,13 @@ void mlp_backward_local(const bbb_net *net, const double *mu,
 void sample_alloc(bbb_sample *smp, int n_par);
 void posterior_scales(const bbb_net *net, const double *rho, bbb_sample *smp,
                       int from, int to);
-void posterior_draw(const double *mu, bbb_sample *smp, bbb_rng *rng,
+void posterior_draw(const double *mu, bbb_sample *smp, uint64_t seed,
                     int from, int to);
-double posterior_grad(const bbb_net *net, const double *mu,
-                      const bbb_sample *smp, bbb_work *wk, double kl_w,
-                      double *g_mu, double *g_rho, int from, int to);
 
 /* optim.c */
 typedef struct {
   int kind;             /* OPT_SGD or OPT_ADAM */
   double lr, momentum, beta1, beta2, eps;
 } bbb_optim;
-int optim_update(const bbb_optim *o, double t, double *theta,
-                 const double *g, double scale, double *m, double *v,
-                 int from, int to);
 
 #endif

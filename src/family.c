@@ -3,15 +3,23 @@
  * y holds the response as doubles; for the multinomial, class codes
  * 0 .. k-1. tau is the log noise sd of the gaussian family; *dtau receives
  * d(-log p)/d tau (zero for the other families). */
+/* Let GCC vectorise loops with selects (see vmath.h). */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("no-trapping-math")
+#endif
 #include <math.h>
 #include <Rmath.h>
 #include "bbb.h"
+#include "vmath.h"
 
 #define HALF_LOG_2PI 0.918938533204672741780329736406
 
 static double nll_gaussian(const double *eta, const double *y, int rows,
                            double tau, double *delta, double *dtau) {
   double is2 = exp(-2 * tau), ss = 0;
+#ifdef _OPENMP
+#pragma omp simd reduction(+ : ss)
+#endif
   for (int i = 0; i < rows; i++) {
     double r = eta[i] - y[i];
     delta[i] = r * is2;
@@ -21,12 +29,17 @@ static double nll_gaussian(const double *eta, const double *y, int rows,
   return rows * (HALF_LOG_2PI + tau) + 0.5 * ss * is2;
 }
 
+BBB_SIMD_CLONES
 static double nll_binomial(const double *eta, const double *y, int rows,
                            double *delta) {
   double nll = 0;
+#ifdef _OPENMP
+#pragma omp simd reduction(+ : nll)
+#endif
   for (int i = 0; i < rows; i++) {
-    nll += softplus(eta[i]) - y[i] * eta[i];
-    delta[i] = sigmoid(eta[i]) - y[i];
+    double x = eta[i], e = vexp_neg(x < 0 ? x : -x);
+    nll += vsoftplus_e(x, e) - y[i] * x;
+    delta[i] = vsigmoid_e(x, e) - y[i];
   }
   return nll;
 }

@@ -297,17 +297,28 @@ SEXP bbb_predict(SEXP spec, SEXP theta, SEXP x, SEXP nsim_, SEXP threads_) {
   return out;
 }
 
-/* n standard normals from the engine's generator, for tests. */
-SEXP bbb_rnorm(SEXP n_) {
+/* n standard normals from the engine's generators, for tests and
+ * benchmarks: method 0 the bulk (Box-Muller) one, 1 the scalar
+ * ziggurat. */
+SEXP bbb_rnorm(SEXP n_, SEXP method_) {
   if (TYPEOF(n_) != INTSXP || XLENGTH(n_) != 1 || INTEGER(n_)[0] < 0)
     Rf_error("'n' must be one non-negative integer");
+  if (TYPEOF(method_) != INTSXP || XLENGTH(method_) != 1 ||
+      INTEGER(method_)[0] < 0 || INTEGER(method_)[0] > 1)
+    Rf_error("'method' must be 0 or 1");
   int n = INTEGER(n_)[0];
   SEXP out = PROTECT(Rf_allocVector(REALSXP, n));
   bbb_rng rng;
   GetRNGstate();
   rng_seed_from_r(&rng);
   PutRNGstate();
-  rng_norm_fill(&rng, REAL(out), n);
+  if (INTEGER(method_)[0] == 0) {
+    bbb_vrng v;
+    vrng_seed(&v, rng_next(&rng));
+    vrng_norm_fill(&v, REAL(out), n);
+  } else {
+    rng_norm_fill(&rng, REAL(out), n);
+  }
   UNPROTECT(1);
   return out;
 }

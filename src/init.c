@@ -8,14 +8,14 @@
 SEXP bbb_train(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP bbb_objective(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP bbb_predict(SEXP, SEXP, SEXP, SEXP, SEXP);
-SEXP bbb_rnorm(SEXP);
+SEXP bbb_rnorm(SEXP, SEXP);
 SEXP bbb_col_quantiles(SEXP, SEXP);
 
 static const R_CallMethodDef call_methods[] = {
   {"bbb_train", (DL_FUNC) &bbb_train, 9},
   {"bbb_objective", (DL_FUNC) &bbb_objective, 6},
   {"bbb_predict", (DL_FUNC) &bbb_predict, 5},
-  {"bbb_rnorm", (DL_FUNC) &bbb_rnorm, 1},
+  {"bbb_rnorm", (DL_FUNC) &bbb_rnorm, 2},
   {"bbb_col_quantiles", (DL_FUNC) &bbb_col_quantiles, 2},
   {NULL, NULL, 0}
 };

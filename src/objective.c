@@ -12,8 +12,8 @@ double objective_eval(bbb_trainer *tr, double *theta, const double *noise,
                       int rows, double kl_w, double *nll, double *kl) {
   const bbb_net *net = tr->net;
   int P = net->n_par, L = net->n_layers, ok;
-  double *mu = theta, *rho = theta + P, dtau = 0;
-  posterior_scales(net, rho, &tr->smp, 0, P);
+  double *mu = theta, dtau = 0;
+  posterior_scales(net, theta + P, &tr->smp, 0, P);
   if (net->estimator == EST_WEIGHT) {
     for (int j = 0; j < P; j++) {
       tr->smp.eps[j] = noise[j];
@@ -27,8 +27,8 @@ double objective_eval(bbb_trainer *tr, double *theta, const double *noise,
     }
   }
   memset(tr->g, 0, (2 * (size_t) P + 1) * sizeof(double));
-  *nll = trainer_pass(tr, mu, theta[2 * P], NULL, rows, &dtau);
-  *kl = trainer_grad_update(tr, theta, kl_w, NULL, 0, 0, NULL, NULL, &ok);
+  *nll = trainer_pass(tr, mu, theta[2 * P], 0, rows, &dtau);
+  *kl = trainer_params(tr, theta, NULL, NULL, NULL, 0, kl_w, 0, 0, &ok);
   tr->g[2 * P] = dtau;
   return *nll + kl_w * *kl;
 }

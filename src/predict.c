@@ -11,10 +11,10 @@
 void predict_draws(bbb_trainer *tr, const double *theta, const double *x,
                    int n, int nsim, bbb_rng *rng, double *out) {
   const bbb_net *net = tr->net;
-  int P = net->n_par, L = net->n_layers, p = net->width[0];
+  int L = net->n_layers, p = net->width[0];
   int k = net->width[L], block = tr->wk.rows;
   for (int d = 0; d < nsim; d++) {
-    trainer_sample(tr, theta, theta + P, rng_next(rng), d == 0);
+    trainer_sample(tr, theta, rng_next(rng) | 1, d == 0);
     for (int from = 0; from < n; from += block) {
       int rows = n - from < block ? n - from : block;
       for (int j = 0; j < p; j++)

@@ -12,18 +12,18 @@
  * r1 = sigmoid(l1 - l2) is the responsibility of the first component. Both
  * come from e = exp(-|l1 - l2|): log-sum-exp with the larger term taken
  * out, never exp-then-log. */
-static inline double mixture_d(const bbb_prior *p, double w) {
+VINLINE double mixture_d(const bbb_prior *p, double w) {
   return p->c1 - p->c2 - w * w * (p->h1 - p->h2);
 }
 
-static inline double mixture_logp(const bbb_prior *p, double w, double d,
+VINLINE double mixture_logp(const bbb_prior *p, double w, double d,
                                   double e) {
   double w2 = w * w;
   double top = d >= 0 ? p->c1 - w2 * p->h1 : p->c2 - w2 * p->h2;
   return top + vlog1p_unit(e);
 }
 
-static inline double mixture_dneg(const bbb_prior *p, double w, double d,
+VINLINE double mixture_dneg(const bbb_prior *p, double w, double d,
                                   double e) {
   double r1 = vsigmoid_e(d, e);
   return 2 * w * (r1 * p->h1 + (1 - r1) * p->h2);
@@ -31,15 +31,15 @@ static inline double mixture_dneg(const bbb_prior *p, double w, double d,
 
 /* KL(N(mu, sigma^2) || N(0, s^2)) for one parameter, and its derivatives
  * in mu and rho; sig = sigmoid(rho) = d sigma / d rho, 1 / s^2 = 2 h1. */
-static inline double gauss_kl(const bbb_prior *p, double mu, double sigma) {
+VINLINE double gauss_kl(const bbb_prior *p, double mu, double sigma) {
   return p->log_s1 - vlog(sigma) + (sigma * sigma + mu * mu) * p->h1 - 0.5;
 }
 
-static inline double gauss_kl_dmu(const bbb_prior *p, double mu) {
+VINLINE double gauss_kl_dmu(const bbb_prior *p, double mu) {
   return 2 * p->h1 * mu;
 }
 
-static inline double gauss_kl_drho(const bbb_prior *p, double sigma,
+VINLINE double gauss_kl_drho(const bbb_prior *p, double sigma,
                                    double sig) {
   return (2 * p->h1 * sigma - 1 / sigma) * sig;
 }

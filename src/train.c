@@ -1,20 +1,23 @@
-/* The minibatch loop: for each minibatch, S Monte Carlo samples of the
- * weights, forward and backward pass, then one fused pass over the
- * parameters (KL-term gradients and optimiser update), chunk by chunk.
- * Workspace is allocated once per call (R_alloc), never in the loop.
+/* The minibatch loop. A step is: forward and backward pass on the batch
+ * with the current weight draw, then one fused pass over the parameters,
+ * chunk by chunk (gradient, optimiser update, new sigma and the weight
+ * draw for the next step; see posterior.c). Workspace is allocated once
+ * per call (R_alloc), never in the loop.
  *
  * Objective of minibatch i of M (batch of `rows` examples):
  *   F_i = (1/S) sum_s [ k_i (log q(w_s) - log P(w_s)) - log p(D_i | w_s) ]
- * The optimiser steps on F_i / rows. */
+ * The optimiser steps on F_i / rows.
+ *
+ * Chunks of BBB_CHUNK parameters are the unit of work of a thread and each
+ * draws from its own stream, seeded from the master stream per sample, so
+ * the numbers do not depend on the number of threads. */
 #define R_NO_REMAP
 #include <R.h>
 #include <R_ext/Utils.h>
 #include <math.h>
 #include <string.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 #include "bbb.h"
+#include "optim.h"
 #include "train.h"
 
 static double *dzero(size_t n) {
@@ -32,7 +35,7 @@ void trainer_alloc(bbb_trainer *tr, const bbb_net *net, int rows,
   sample_alloc(&tr->smp, net->n_par);
   tr->g = dzero(2 * (size_t) net->n_par + 1);
   tr->kl_chunk = dzero(tr->n_chunks);
-  tr->ok_chunk = (int *) R_alloc(tr->n_chunks, sizeof(int));
+  tr->check_chunk = dzero(tr->n_chunks);
   tr->y = dzero(rows);
 }
 
@@ -42,14 +45,15 @@ static inline int chunk_to(const bbb_net *net, int c) {
   return to < net->n_par ? to : net->n_par;
 }
 
-/* The stream of chunk c for one sample: independent of the thread count. */
-static void chunk_rng(bbb_rng *r, uint64_t seed, int c) {
-  rng_seed(r, seed ^ ((uint64_t) (c + 1) * 0xd1b54a32d192ed03ULL));
+/* The seed of chunk c's stream for one sample. */
+static inline uint64_t chunk_seed(uint64_t seed, int c) {
+  return seed ^ ((uint64_t) (c + 1) * 0xd1b54a32d192ed03ULL);
 }
 
-/* Scales of the posterior and, for the weight estimator, a weight draw. */
-void trainer_sample(bbb_trainer *tr, const double *mu, const double *rho,
-                    uint64_t seed, int scales) {
+/* A fresh sample: sigma from rho (if `scales`) and, for the weight
+ * estimator, a weight draw. */
+void trainer_sample(bbb_trainer *tr, const double *theta, uint64_t seed,
+                    int scales) {
   const bbb_net *net = tr->net;
   int weight = net->estimator == EST_WEIGHT;
 #ifdef _OPENMP
@@ -57,20 +61,16 @@ void trainer_sample(bbb_trainer *tr, const double *mu, const double *rho,
 #endif
   for (int c = 0; c < tr->n_chunks; c++) {
     int from = chunk_from(c), to = chunk_to(net, c);
-    if (scales) posterior_scales(net, rho, &tr->smp, from, to);
-    if (weight) {
-      bbb_rng r;
-      chunk_rng(&r, seed, c);
-      posterior_draw(mu, &tr->smp, &r, from, to);
-    }
+    if (scales) posterior_scales(net, theta + net->n_par, &tr->smp, from, to);
+    if (weight) posterior_draw(theta, &tr->smp, chunk_seed(seed, c), from, to);
   }
 }
 
 /* Forward and backward pass on the batch in wk.h[0] and tr->y; returns the
  * summed -log p and adds d/dtau to *dtau. The local estimator draws its
- * noise from rng, or uses wk.zeta as given when rng is NULL. */
+ * noise from `seed`, or uses wk.zeta as given when seed is 0. */
 double trainer_pass(bbb_trainer *tr, const double *mu, double tau,
-                    bbb_rng *rng, int rows, double *dtau) {
+                    uint64_t seed, int rows, double *dtau) {
   const bbb_net *net = tr->net;
   bbb_work *wk = &tr->wk;
   int L = net->n_layers, k = net->width[L];
@@ -78,8 +78,12 @@ double trainer_pass(bbb_trainer *tr, const double *mu, double tau,
   if (net->estimator == EST_WEIGHT) {
     mlp_forward(net, tr->smp.w, wk, rows);
   } else {
-    for (int l = 1; rng && l <= L; l++)
-      rng_norm_fill(rng, wk->zeta[l], rows * net->width[l]);
+    if (seed) {
+      bbb_vrng r;
+      vrng_seed(&r, seed);
+      for (int l = 1; l <= L; l++)
+        vrng_norm_fill(&r, wk->zeta[l], rows * net->width[l]);
+    }
     mlp_forward_local(net, mu, tr->smp.sigma, wk, rows);
   }
   double nll = family_nll(net->family, wk->h[L], tr->y, rows, k, tau,
@@ -93,70 +97,64 @@ double trainer_pass(bbb_trainer *tr, const double *mu, double tau,
   return nll;
 }
 
-/* Adds the KL-term gradient of this sample to tr->g and, when `opt` is
- * given, applies the update chunk by chunk while the chunk is in cache.
- * Returns the unweighted KL term; *ok is 0 if an update was not finite. */
-double trainer_grad_update(bbb_trainer *tr, double *theta, double kl_w,
-                           const bbb_optim *opt, double t, double scale,
-                           double *m, double *v, int *ok) {
+/* The fused pass over all chunks (see posterior_pass), then, if `seed` is
+ * not 0, the weight draw for the next sample or step. Returns the
+ * unweighted KL term; *ok is 0 if an update was not finite. */
+double trainer_params(bbb_trainer *tr, double *theta, double *m, double *v,
+                      const bbb_step *st, int add, double kl_w,
+                      double scale, uint64_t seed, int *ok) {
   const bbb_net *net = tr->net;
-  int P = net->n_par;
-  double *g = tr->g;
+  int weight = net->estimator == EST_WEIGHT;
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(tr->threads) schedule(static)
 #endif
   for (int c = 0; c < tr->n_chunks; c++) {
     int from = chunk_from(c), to = chunk_to(net, c);
-    tr->kl_chunk[c] = posterior_grad(net, theta, &tr->smp, &tr->wk, kl_w,
-                                     g, g + P, from, to);
-    tr->ok_chunk[c] = 1;
-    if (opt) {
-      tr->ok_chunk[c] =
-        optim_update(opt, t, theta, g, scale, m, v, from, to) &
-        optim_update(opt, t, theta, g, scale, m, v, P + from, P + to);
-      /* a pruned mean stays exactly zero */
-      for (int j = from; j < to; j++) theta[j] *= net->mask[j];
-    }
+    tr->kl_chunk[c] = posterior_pass(net, st, add, kl_w, scale, theta, m, v,
+                                     &tr->smp, &tr->wk, tr->g, from, to,
+                                     &tr->check_chunk[c]);
+    if (seed && weight)
+      posterior_draw(theta, &tr->smp, chunk_seed(seed, c), from, to);
   }
-  double kl = 0;
-  *ok = 1;
+  double kl = 0, check = 0;
   for (int c = 0; c < tr->n_chunks; c++) {
     kl += tr->kl_chunk[c];
-    *ok &= tr->ok_chunk[c];
+    check += tr->check_chunk[c];
   }
+  *ok = check == 0;
   return kl;
 }
 
-/* One optimiser step on the batch already in wk.h[0] and tr->y.
- * Returns 0 on success, 1 for a non-finite loss, 2 for a non-finite
- * update; adds the batch's mean -log p and weighted KL to *nll, *kl. */
+/* One optimiser step on the batch already in wk.h[0] and tr->y, with the
+ * first weight draw already made. Returns 0 on success, 1 for a
+ * non-finite loss, 2 for a non-finite update; adds the batch's mean
+ * -log p and weighted KL to *nll, *kl. */
 static int train_step(bbb_trainer *tr, double *theta, double *m, double *v,
                       double t, int rows, double kl_w, bbb_rng *rng,
                       const bbb_train_control *ctl, double *nll,
                       double *kl) {
   const bbb_net *net = tr->net;
   int P = net->n_par, S = ctl->n_samples, ok = 1;
-  double *mu = theta, *rho = theta + P, *g = tr->g, dtau = 0;
-  double scale = 1.0 / ((double) S * rows);
-  memset(g, 0, (2 * (size_t) P + 1) * sizeof(double));
+  double dtau = 0, scale = 1.0 / ((double) S * rows);
+  bbb_step st;
+  optim_step_setup(&ctl->optim, t, &st);
+  if (S > 1) memset(tr->g, 0, 2 * (size_t) P * sizeof(double));
   for (int s = 0; s < S; s++) {
-    trainer_sample(tr, mu, rho, rng_next(rng), s == 0);
-    double nll_s = trainer_pass(tr, mu, theta[2 * P], rng, rows, &dtau);
+    double nll_s = trainer_pass(tr, theta, theta[2 * P], rng_next(rng) | 1,
+                                rows, &dtau);
     if (!isfinite(nll_s)) return 1;
-    const bbb_optim *opt = s == S - 1 ? &ctl->optim : NULL;
-    double kl_s = trainer_grad_update(tr, theta, kl_w, opt, t, scale, m, v,
-                                      &ok);
+    int last = s == S - 1;
+    double kl_s = trainer_params(tr, theta, m, v, last ? &st : NULL, S > 1,
+                                 kl_w, scale, rng_next(rng) | 1, &ok);
     if (!isfinite(kl_s)) return 1;
     *nll += nll_s / S;
     *kl += kl_w * kl_s / S;
   }
   if (!ok) return 2;
-  if (ctl->learn_tau) {
-    g[2 * P] = dtau;
-    if (!optim_update(&ctl->optim, t, theta, g, scale, m, v, 2 * P,
-                      2 * P + 1))
-      return 2;
-  }
+  if (ctl->learn_tau &&
+      !optim_update_one(&st, theta + 2 * P, m + 2 * P, v + 2 * P,
+                        dtau * scale))
+    return 2;
   return 0;
 }
 
@@ -196,6 +194,7 @@ int train_epochs(bbb_trainer *tr, const bbb_data *d, double *theta,
   int *perm = (int *) R_alloc(n, sizeof(int));
   double *saved = (double *) R_alloc(3 * len, sizeof(double));
   for (int i = 0; i < n; i++) perm[i] = i;
+  trainer_sample(tr, theta, rng_next(rng) | 1, 1);
   for (int e = 0; e < ctl->epochs; e++) {
     double nll = 0, kl = 0, t_saved = *t;
     memcpy(saved, theta, bytes);

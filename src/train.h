@@ -3,6 +3,7 @@
 #define BBB_TRAIN_H
 
 #include "bbb.h"
+#include "optim.h"
 
 typedef struct {
   const double *x, *y;  /* x: n x p column-major; y: n */
@@ -20,20 +21,19 @@ typedef struct {
   bbb_work wk;
   bbb_sample smp;
   double *g;            /* gradient of theta = (mu, rho, tau) */
-  double *kl_chunk;
-  int *ok_chunk;
+  double *kl_chunk, *check_chunk;
   double *y;            /* the batch response */
 } bbb_trainer;
 
 void trainer_alloc(bbb_trainer *tr, const bbb_net *net, int rows,
                    int threads);
-void trainer_sample(bbb_trainer *tr, const double *mu, const double *rho,
-                    uint64_t seed, int scales);
+void trainer_sample(bbb_trainer *tr, const double *theta, uint64_t seed,
+                    int scales);
 double trainer_pass(bbb_trainer *tr, const double *mu, double tau,
-                    bbb_rng *rng, int rows, double *dtau);
-double trainer_grad_update(bbb_trainer *tr, double *theta, double kl_w,
-                           const bbb_optim *opt, double t, double scale,
-                           double *m, double *v, int *ok);
+                    uint64_t seed, int rows, double *dtau);
+double trainer_params(bbb_trainer *tr, double *theta, double *m, double *v,
+                      const bbb_step *st, int add, double kl_w,
+                      double scale, uint64_t seed, int *ok);
 int train_epochs(bbb_trainer *tr, const bbb_data *d, double *theta,
                  double *m, double *v, double *t,
                  const bbb_train_control *ctl, bbb_rng *rng, double *trace,
