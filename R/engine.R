@@ -101,3 +101,6 @@ softplus <- function(x) pmax(x, 0) + log1p(exp(-abs(x)))
 engine_rnorm <- function(n, method = "bulk") {
   .Call(C_bbb_rnorm, as.integer(n), match(method, c("bulk", "ziggurat")) - 1L)
 }
+
+# Whether the BLAS R uses has sgemm (needed by precision = "single").
+single_available <- function() .Call(C_bbb_have_sgemm)

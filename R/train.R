@@ -92,7 +92,8 @@ engine_control <- function(fit) {
     learn_tau = as.integer(isTRUE(fit$learn_noise)),
     optimizer = code_of(ctl$optimizer, optimizers), lr = ctl$lr,
     momentum = ctl$momentum, beta1 = 0.9, beta2 = 0.999, eps = 1e-8,
-    threads = ctl$threads
+    threads = ctl$threads,
+    single = as.integer(identical(ctl$precision, "single"))
   )
 }
 

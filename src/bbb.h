@@ -9,12 +9,26 @@
  *
  * Activations are column-major batch x width matrices with leading dimension
  * equal to the batch size.
+ *
+ * Precision: the training engine (mlp.c, posterior.c, optim.c, family.c,
+ * train.c) is written for `real`. Compiled on their own, real is double;
+ * single.c compiles the same files again with BBB_SINGLE defined, real =
+ * float, every function static (BBB_API) and one entry point,
+ * train_run_single. Parameters cross to R as doubles either way.
  */
 #ifndef BBB_H
 #define BBB_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#ifdef BBB_SINGLE
+typedef float real;
+#define BBB_API static
+#else
+typedef double real;
+#define BBB_API
+#endif
 
 enum { ACT_RELU = 0, ACT_TANH = 1, ACT_SIGMOID = 2 };
 enum { FAM_GAUSSIAN = 0, FAM_BINOMIAL = 1, FAM_MULTINOMIAL = 2,
@@ -25,8 +39,9 @@ enum { OPT_SGD = 0, OPT_ADAM = 1 };
 
 /* Loops over the parameters are compiled for AVX-512, AVX2 and the
  * baseline, the best chosen at load time (GCC function multiversioning on
- * x86-64 Linux). FMA is left out so that every version computes the same
- * numbers. */
+ * x86-64 Linux). The AVX-512 version contracts to FMA, so results can
+ * differ in the last bits between machines with and without AVX-512; on
+ * one machine they are reproducible. */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
   defined(__linux__)
 #define BBB_SIMD_CLONES __attribute__((target_clones("avx512f", "avx2", \
@@ -70,23 +85,26 @@ typedef struct {
 
 /* Per-step sample of the variational posterior, all of length n_par. */
 typedef struct {
-  double *sigma;        /* softplus(rho) */
-  double *sig;          /* sigmoid(rho) = d sigma / d rho */
-  double *eps;          /* standard normal draws (weight estimator) */
-  double *w;            /* mu + sigma eps (weight estimator) */
+  real *sigma;          /* softplus(rho) */
+  real *sig;            /* sigmoid(rho) = d sigma / d rho */
+  real *eps;            /* standard normal draws (weight estimator) */
+  real *w;              /* mu + sigma eps (weight estimator) */
 } bbb_sample;
 
 /* Scratch for one forward/backward pass on at most `rows` rows. */
 typedef struct {
   int rows;
-  double **h;           /* h[l], rows x n_l, l = 0 .. L (h[L] is eta) */
-  double **s, **zeta;   /* local estimator: sd and noise of Z_l, l = 1 .. L */
-  double *d1, *d2;      /* rows x max_width backward buffers */
-  double *delta;        /* rows x n_L, d(-log p)/d eta */
-  double *gmu, *gsig;   /* n_par: d(-log p)/d mu and d(-log p)/d sigma */
-  double *tmp, *e;      /* rows x max_width (local estimator) */
-  double *sigma2;       /* n_par: sigma^2 (local estimator) */
+  real **h;             /* h[l], rows x n_l, l = 0 .. L (h[L] is eta) */
+  real **s, **zeta;     /* local estimator: sd and noise of Z_l, l = 1 .. L */
+  real *d1, *d2;        /* rows x max_width backward buffers */
+  real *delta;          /* rows x n_L, d(-log p)/d eta */
+  real *gmu, *gsig;     /* n_par: d(-log p)/d mu and d(-log p)/d sigma */
+  real *tmp, *e;        /* rows x max_width (local estimator) */
+  real *sigma2;         /* n_par: sigma^2 (local estimator) */
 } bbb_work;
+
+/* n zeroed reals from R_alloc (freed when the .Call returns). */
+BBB_API real *real_zeros(size_t n);
 
 /* rng.c */
 void rng_seed(bbb_rng *r, uint64_t seed);
@@ -101,31 +119,30 @@ void vrng_norm_fill(bbb_vrng *r, double *x, int n);
 
 /* prior.c */
 void prior_setup(bbb_prior *p, int kind, double pi, double s1, double s2);
-double softplus(double x);
-double sigmoid(double x);
 
 /* family.c */
-double family_nll(int family, const double *eta, const double *y, int rows,
-                  int k, double tau, double *delta, double *dtau);
+BBB_API double family_nll(int family, const real *eta, const double *y,
+                          int rows, int k, double tau, real *delta,
+                          double *dtau);
 
 /* mlp.c */
-int net_n_par(int n_layers, const int *width);
-void net_offsets(bbb_net *net);
-void work_alloc(bbb_work *wk, const bbb_net *net, int rows);
-void mlp_forward(const bbb_net *net, const double *w, bbb_work *wk, int rows);
-void mlp_backward(const bbb_net *net, const double *w, bbb_work *wk,
-                  int rows);
-void mlp_forward_local(const bbb_net *net, const double *mu,
-                       const double *sigma, bbb_work *wk, int rows);
-void mlp_backward_local(const bbb_net *net, const double *mu,
-                        const double *sigma, bbb_work *wk, int rows);
+BBB_API void work_alloc(bbb_work *wk, const bbb_net *net, int rows);
+BBB_API void mlp_forward(const bbb_net *net, const real *w, bbb_work *wk,
+                         int rows);
+BBB_API void mlp_backward(const bbb_net *net, const real *w, bbb_work *wk,
+                          int rows);
+BBB_API void mlp_forward_local(const bbb_net *net, const real *mu,
+                               const real *sigma, bbb_work *wk, int rows);
+BBB_API void mlp_backward_local(const bbb_net *net, const real *mu,
+                                const real *sigma, bbb_work *wk, int rows);
 
 /* posterior.c */
-void sample_alloc(bbb_sample *smp, int n_par);
-void posterior_scales(const bbb_net *net, const double *rho, bbb_sample *smp,
-                      int from, int to);
-void posterior_draw(const double *mu, bbb_sample *smp, uint64_t seed,
-                    int from, int to);
+BBB_API void sample_alloc(bbb_sample *smp, int n_par);
+BBB_API void posterior_scales(const bbb_net *net, const real *rho,
+                              bbb_sample *smp, int from, int to);
+BBB_API void posterior_draw(const real *mu, bbb_sample *smp, uint64_t seed,
+                            int from, int to);
+BBB_API void real_norm_fill(bbb_vrng *r, real *x, int n);
 
 /* optim.c */
 typedef struct {

@@ -14,8 +14,8 @@
 
 #define HALF_LOG_2PI 0.918938533204672741780329736406
 
-static double nll_gaussian(const double *eta, const double *y, int rows,
-                           double tau, double *delta, double *dtau) {
+static double nll_gaussian(const real *eta, const double *y, int rows,
+                           double tau, real *delta, double *dtau) {
   double is2 = exp(-2 * tau), ss = 0;
 #ifdef _OPENMP
 #pragma omp simd reduction(+ : ss)
@@ -30,8 +30,8 @@ static double nll_gaussian(const double *eta, const double *y, int rows,
 }
 
 BBB_SIMD_CLONES
-static double nll_binomial(const double *eta, const double *y, int rows,
-                           double *delta) {
+static double nll_binomial(const real *eta, const double *y, int rows,
+                           real *delta) {
   double nll = 0;
 #ifdef _OPENMP
 #pragma omp simd reduction(+ : nll)
@@ -44,8 +44,8 @@ static double nll_binomial(const double *eta, const double *y, int rows,
   return nll;
 }
 
-static double nll_poisson(const double *eta, const double *y, int rows,
-                          double *delta) {
+static double nll_poisson(const real *eta, const double *y, int rows,
+                          real *delta) {
   double nll = 0;
   for (int i = 0; i < rows; i++) {
     double mu = exp(eta[i]);
@@ -56,8 +56,8 @@ static double nll_poisson(const double *eta, const double *y, int rows,
 }
 
 /* Softmax with the row maximum taken out. */
-static double nll_multinomial(const double *eta, const double *y, int rows,
-                              int k, double *delta) {
+static double nll_multinomial(const real *eta, const double *y, int rows,
+                              int k, real *delta) {
   double nll = 0;
   for (int i = 0; i < rows; i++) {
     double mx = eta[i];
@@ -76,8 +76,8 @@ static double nll_multinomial(const double *eta, const double *y, int rows,
   return nll;
 }
 
-double family_nll(int family, const double *eta, const double *y, int rows,
-                  int k, double tau, double *delta, double *dtau) {
+BBB_API double family_nll(int family, const real *eta, const double *y, int rows,
+                  int k, double tau, real *delta, double *dtau) {
   *dtau = 0;
   switch (family) {
   case FAM_GAUSSIAN: return nll_gaussian(eta, y, rows, tau, delta, dtau);

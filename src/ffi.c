@@ -52,6 +52,23 @@ static void check_finite(SEXP x, R_xlen_t len, const char *what) {
     if (!isfinite(p[i])) Rf_error("'%s' has a non-finite value", what);
 }
 
+/* Offsets of W_l and b_l in the flat layout (bbb.h). */
+static void net_offsets(bbb_net *net) {
+  int off = 0, L = net->n_layers;
+  net->w_off = (int *) R_alloc(L, sizeof(int));
+  net->b_off = (int *) R_alloc(L, sizeof(int));
+  net->max_width = net->width[0];
+  for (int l = 0; l < L; l++) {
+    net->w_off[l] = off;
+    off += net->width[l] * net->width[l + 1];
+    net->b_off[l] = off;
+    off += net->width[l + 1];
+    if (net->width[l + 1] > net->max_width)
+      net->max_width = net->width[l + 1];
+  }
+  net->n_par = off;
+}
+
 /* Builds the network description from the R list made by net_spec(). */
 static void unpack_net(SEXP spec, bbb_net *net) {
   SEXP width = list_get(spec, "width");
@@ -152,26 +169,35 @@ static SEXP copy_finite(SEXP x, R_xlen_t len, const char *what) {
   return Rf_duplicate(x);
 }
 
-/* The engine's stream: continued from `state` (a raw vector of 32 bytes
- * returned by an earlier call), or seeded from R's RNG when it is NULL. */
-static void rng_resume(bbb_rng *rng, SEXP state) {
+/* The engine's random state across the calls of one fit: the master
+ * stream (shuffles) and the base seed of the per-step draws, continued
+ * from `state` (a raw vector returned by an earlier call) or seeded from
+ * R's RNG when it is NULL. */
+typedef struct {
+  bbb_rng master;
+  uint64_t base;
+} engine_state;
+
+static void rng_resume(engine_state *es, SEXP state) {
   if (state == R_NilValue) {
     GetRNGstate();
-    rng_seed_from_r(rng);
+    rng_seed_from_r(&es->master);
     PutRNGstate();
+    es->base = rng_next(&es->master);
     return;
   }
-  if (TYPEOF(state) != RAWSXP || XLENGTH(state) != sizeof rng->s)
+  if (TYPEOF(state) != RAWSXP || XLENGTH(state) != sizeof *es)
     Rf_error("'rng_state' must be NULL or a raw vector of length %d",
-             (int) sizeof rng->s);
-  memcpy(rng->s, RAW(state), sizeof rng->s);
-  if (!(rng->s[0] | rng->s[1] | rng->s[2] | rng->s[3]))
+             (int) sizeof *es);
+  memcpy(es, RAW(state), sizeof *es);
+  const uint64_t *s = es->master.s;
+  if (!(s[0] | s[1] | s[2] | s[3]))
     Rf_error("'rng_state' must not be all zero");
 }
 
-static SEXP rng_save(const bbb_rng *rng) {
-  SEXP out = Rf_allocVector(RAWSXP, sizeof rng->s);
-  memcpy(RAW(out), rng->s, sizeof rng->s);
+static SEXP rng_save(const engine_state *es) {
+  SEXP out = Rf_allocVector(RAWSXP, sizeof *es);
+  memcpy(RAW(out), es, sizeof *es);
   return out;
 }
 
@@ -190,6 +216,10 @@ SEXP bbb_train(SEXP spec, SEXP theta_, SEXP m_, SEXP v_, SEXP t_, SEXP x,
   ctl.kl_blundell = get_int(ctrl, "kl_blundell", 0, 1);
   ctl.learn_tau = get_int(ctrl, "learn_tau", 0, 1);
   int threads = get_int(ctrl, "threads", 1, 1024);
+  int single = get_int(ctrl, "single", 0, 1);
+  if (single && !have_sgemm())
+    Rf_error("precision = \"single\" needs a BLAS with sgemm, which the "
+             "BLAS R uses does not have");
   unpack_optim(ctrl, &ctl.optim);
   if (TYPEOF(t_) != REALSXP || XLENGTH(t_) != 1 || !(REAL(t_)[0] >= 0))
     Rf_error("'t' must be one non-negative number");
@@ -202,15 +232,13 @@ SEXP bbb_train(SEXP spec, SEXP theta_, SEXP m_, SEXP v_, SEXP t_, SEXP x,
   for (R_xlen_t i = 0; i < 2 * (R_xlen_t) ctl.epochs; i++)
     REAL(trace)[i] = NA_REAL;
 
-  bbb_trainer tr;
-  bbb_rng rng;
+  engine_state es;
   bbb_data data = {REAL(x), REAL(y), n, net.width[0]};
-  trainer_alloc(&tr, &net, ctl.batch_size, threads);
-  rng_resume(&rng, rng_state);
+  rng_resume(&es, rng_state);
   int fail_epoch = 0, fail_step = 0;
-  int status = train_epochs(&tr, &data, REAL(theta), REAL(m), REAL(v), &t,
-                            &ctl, &rng, REAL(trace), &fail_epoch,
-                            &fail_step);
+  int status = (single ? train_run_single : train_run_double)(
+    &net, &data, REAL(theta), REAL(m), REAL(v), &t, &ctl, threads,
+    &es.master, es.base, REAL(trace), &fail_epoch, &fail_step);
 
   const char *names[] = {"theta", "m", "v", "t", "trace", "status",
                          "fail_epoch", "fail_step", "rng_state"};
@@ -223,7 +251,7 @@ SEXP bbb_train(SEXP spec, SEXP theta_, SEXP m_, SEXP v_, SEXP t_, SEXP x,
   SET_VECTOR_ELT(out, 5, Rf_ScalarInteger(status));
   SET_VECTOR_ELT(out, 6, Rf_ScalarInteger(fail_epoch));
   SET_VECTOR_ELT(out, 7, Rf_ScalarInteger(fail_step));
-  SET_VECTOR_ELT(out, 8, rng_save(&rng));
+  SET_VECTOR_ELT(out, 8, rng_save(&es));
   UNPROTECT(5);
   return out;
 }
@@ -322,3 +350,6 @@ SEXP bbb_rnorm(SEXP n_, SEXP method_) {
   UNPROTECT(1);
   return out;
 }
+
+/* Whether precision = "single" is available (the BLAS has sgemm). */
+SEXP bbb_have_sgemm(void) { return Rf_ScalarLogical(have_sgemm()); }

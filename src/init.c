@@ -10,6 +10,7 @@ SEXP bbb_objective(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP bbb_predict(SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP bbb_rnorm(SEXP, SEXP);
 SEXP bbb_col_quantiles(SEXP, SEXP);
+SEXP bbb_have_sgemm(void);
 
 static const R_CallMethodDef call_methods[] = {
   {"bbb_train", (DL_FUNC) &bbb_train, 9},
@@ -17,6 +18,7 @@ static const R_CallMethodDef call_methods[] = {
   {"bbb_predict", (DL_FUNC) &bbb_predict, 5},
   {"bbb_rnorm", (DL_FUNC) &bbb_rnorm, 2},
   {"bbb_col_quantiles", (DL_FUNC) &bbb_col_quantiles, 2},
+  {"bbb_have_sgemm", (DL_FUNC) &bbb_have_sgemm, 0},
   {NULL, NULL, 0}
 };
 

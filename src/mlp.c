@@ -26,72 +26,56 @@
 #include "bbb.h"
 #include "vmath.h"
 
-int net_n_par(int n_layers, const int *width) {
-  int n = 0;
-  for (int l = 0; l < n_layers; l++) n += (width[l] + 1) * width[l + 1];
-  return n;
-}
-
-void net_offsets(bbb_net *net) {
-  int off = 0, L = net->n_layers;
-  net->w_off = (int *) R_alloc(L, sizeof(int));
-  net->b_off = (int *) R_alloc(L, sizeof(int));
-  net->max_width = net->width[0];
-  for (int l = 0; l < L; l++) {
-    net->w_off[l] = off;
-    off += net->width[l] * net->width[l + 1];
-    net->b_off[l] = off;
-    off += net->width[l + 1];
-    if (net->width[l + 1] > net->max_width)
-      net->max_width = net->width[l + 1];
-  }
-  net->n_par = off;
-}
-
-static double *dalloc(size_t n) {
-  double *p = (double *) R_alloc(n, sizeof(double));
-  memset(p, 0, n * sizeof(double));
+BBB_API real *real_zeros(size_t n) {
+  real *p = (real *) R_alloc(n, sizeof(real));
+  memset(p, 0, n * sizeof(real));
   return p;
 }
 
-void work_alloc(bbb_work *wk, const bbb_net *net, int rows) {
+BBB_API void work_alloc(bbb_work *wk, const bbb_net *net, int rows) {
   int L = net->n_layers;
   size_t mw = (size_t) rows * net->max_width;
   wk->rows = rows;
-  wk->h = (double **) R_alloc(L + 1, sizeof(double *));
-  wk->s = (double **) R_alloc(L + 1, sizeof(double *));
-  wk->zeta = (double **) R_alloc(L + 1, sizeof(double *));
+  wk->h = (real **) R_alloc(L + 1, sizeof(real *));
+  wk->s = (real **) R_alloc(L + 1, sizeof(real *));
+  wk->zeta = (real **) R_alloc(L + 1, sizeof(real *));
   for (int l = 0; l <= L; l++) {
-    wk->h[l] = dalloc((size_t) rows * net->width[l]);
+    wk->h[l] = real_zeros((size_t) rows * net->width[l]);
     wk->s[l] = wk->zeta[l] = NULL;
     if (l > 0 && net->estimator == EST_LOCAL) {
-      wk->s[l] = dalloc((size_t) rows * net->width[l]);
-      wk->zeta[l] = dalloc((size_t) rows * net->width[l]);
+      wk->s[l] = real_zeros((size_t) rows * net->width[l]);
+      wk->zeta[l] = real_zeros((size_t) rows * net->width[l]);
     }
   }
-  wk->d1 = dalloc(mw);
-  wk->d2 = dalloc(mw);
-  wk->delta = dalloc((size_t) rows * net->width[L]);
-  wk->gmu = dalloc(net->n_par);
-  wk->gsig = dalloc(net->n_par);
-  wk->tmp = dalloc(mw);
-  wk->e = dalloc(mw);
-  wk->sigma2 = net->estimator == EST_LOCAL ? dalloc(net->n_par) : NULL;
+  wk->d1 = real_zeros(mw);
+  wk->d2 = real_zeros(mw);
+  wk->delta = real_zeros((size_t) rows * net->width[L]);
+  wk->gmu = real_zeros(net->n_par);
+  wk->gsig = real_zeros(net->n_par);
+  wk->tmp = real_zeros(mw);
+  wk->e = real_zeros(mw);
+  wk->sigma2 = net->estimator == EST_LOCAL ? real_zeros(net->n_par) : NULL;
 }
 
-/* C (rows x n) = op(A) op(B) + beta C */
+/* C = op(A) op(B) + beta C, by the BLAS (sgemm for real = float). */
+#ifdef BBB_SINGLE
+#define GEMM F77_NAME(sgemm)
+#else
+#define GEMM F77_NAME(dgemm)
+#endif
 static void gemm(const char *ta, const char *tb, int m, int n, int k,
-                 const double *a, int lda, const double *b, int ldb,
-                 double beta, double *c, int ldc) {
-  double one = 1;
-  F77_CALL(dgemm)(ta, tb, &m, &n, &k, &one, a, &lda, b, &ldb, &beta, c,
-                  &ldc FCONE FCONE);
+                 const real *a, int lda, const real *b, int ldb, real beta,
+                 real *c, int ldc) {
+  real one = 1;
+  GEMM(ta, tb, &m, &n, &k, &one, a, &lda, b, &ldb, &beta, c, &ldc FCONE
+       FCONE);
 }
+#undef GEMM
 
-static void fill_bias(double *z, const double *b, int rows, int n) {
+static void fill_bias(real *z, const real *b, int rows, int n) {
   for (int j = 0; j < n; j++) {
-    double bj = b[j];
-    double *zj = z + (size_t) j * rows;
+    real bj = b[j];
+    real *zj = z + (size_t) j * rows;
 #ifdef _OPENMP
 #pragma omp simd
 #endif
@@ -99,9 +83,9 @@ static void fill_bias(double *z, const double *b, int rows, int n) {
   }
 }
 
-static void col_sums(const double *d, int rows, int n, double *out) {
+static void col_sums(const real *d, int rows, int n, real *out) {
   for (int j = 0; j < n; j++) {
-    const double *dj = d + (size_t) j * rows;
+    const real *dj = d + (size_t) j * rows;
     double s = 0;
 #ifdef _OPENMP
 #pragma omp simd reduction(+ : s)
@@ -116,7 +100,7 @@ static void col_sums(const double *d, int rows, int n, double *out) {
  * Written without branches: a branch per unit of a relu layer is
  * mispredicted half the time. */
 BBB_SIMD_CLONES
-static void activate(int act, double *z, size_t n) {
+static void activate(int act, real *z, size_t n) {
   if (act == ACT_RELU) {
 #ifdef _OPENMP
 #pragma omp simd
@@ -144,7 +128,7 @@ static void activate(int act, double *z, size_t n) {
 
 /* d *= a'(z), with the derivative written in terms of h = a(z). */
 BBB_SIMD_CLONES
-static void activate_grad(int act, const double *h, double *d, size_t n) {
+static void activate_grad(int act, const real *h, real *d, size_t n) {
   if (act == ACT_RELU) {
 #ifdef _OPENMP
 #pragma omp simd
@@ -163,12 +147,12 @@ static void activate_grad(int act, const double *h, double *d, size_t n) {
   }
 }
 
-void mlp_forward(const bbb_net *net, const double *w, bbb_work *wk,
-                 int rows) {
+BBB_API void mlp_forward(const bbb_net *net, const real *w, bbb_work *wk,
+                         int rows) {
   int L = net->n_layers;
   for (int l = 0; l < L; l++) {
     int nin = net->width[l], nout = net->width[l + 1];
-    double *z = wk->h[l + 1];
+    real *z = wk->h[l + 1];
     fill_bias(z, w + net->b_off[l], rows, nout);
     gemm("N", "N", rows, nout, nin, wk->h[l], rows, w + net->w_off[l], nin,
          1, z, rows);
@@ -177,9 +161,9 @@ void mlp_forward(const bbb_net *net, const double *w, bbb_work *wk,
 }
 
 /* Starts from wk->delta; writes d(-log p)/dw into wk->gmu. */
-void mlp_backward(const bbb_net *net, const double *w, bbb_work *wk,
-                  int rows) {
-  double *d = wk->delta, *next = wk->d1;
+BBB_API void mlp_backward(const bbb_net *net, const real *w, bbb_work *wk,
+                          int rows) {
+  real *d = wk->delta, *next = wk->d1;
   for (int l = net->n_layers - 1; l >= 0; l--) {
     int nin = net->width[l], nout = net->width[l + 1];
     gemm("T", "N", nin, nout, rows, wk->h[l], rows, d, rows, 0,
@@ -194,19 +178,19 @@ void mlp_backward(const bbb_net *net, const double *w, bbb_work *wk,
   }
 }
 
-static void square_into(const double *x, double *out, size_t n) {
+static void square_into(const real *x, real *out, size_t n) {
   for (size_t i = 0; i < n; i++) out[i] = x[i] * x[i];
 }
 
 /* Expects wk->zeta[l] filled with standard normals. */
-void mlp_forward_local(const bbb_net *net, const double *mu,
-                       const double *sigma, bbb_work *wk, int rows) {
+BBB_API void mlp_forward_local(const bbb_net *net, const real *mu,
+                               const real *sigma, bbb_work *wk, int rows) {
   int L = net->n_layers;
   square_into(sigma, wk->sigma2, net->n_par);
   for (int l = 0; l < L; l++) {
     int nin = net->width[l], nout = net->width[l + 1];
     size_t nz = (size_t) rows * nout;
-    double *z = wk->h[l + 1], *s = wk->s[l + 1], *zeta = wk->zeta[l + 1];
+    real *z = wk->h[l + 1], *s = wk->s[l + 1], *zeta = wk->zeta[l + 1];
     fill_bias(z, mu + net->b_off[l], rows, nout);
     gemm("N", "N", rows, nout, nin, wk->h[l], rows, mu + net->w_off[l], nin,
          1, z, rows);
@@ -215,20 +199,20 @@ void mlp_forward_local(const bbb_net *net, const double *mu,
     gemm("N", "N", rows, nout, nin, wk->tmp, rows,
          wk->sigma2 + net->w_off[l], nin, 1, s, rows);
     for (size_t i = 0; i < nz; i++) {
-      s[i] = sqrt(fmax(s[i], DBL_MIN));
+      s[i] = (real) sqrt(fmax(s[i], FLT_MIN));
       z[i] += s[i] * zeta[i];
     }
     if (l < L - 1) activate(net->activation, z, nz);
   }
 }
 
-void mlp_backward_local(const bbb_net *net, const double *mu,
-                        const double *sigma, bbb_work *wk, int rows) {
-  double *d = wk->delta, *next = wk->d1, *e = wk->e;
+BBB_API void mlp_backward_local(const bbb_net *net, const real *mu,
+                                const real *sigma, bbb_work *wk, int rows) {
+  real *d = wk->delta, *next = wk->d1, *e = wk->e;
   for (int l = net->n_layers - 1; l >= 0; l--) {
     int nin = net->width[l], nout = net->width[l + 1];
     size_t nz = (size_t) rows * nout;
-    const double *s = wk->s[l + 1], *zeta = wk->zeta[l + 1];
+    const real *s = wk->s[l + 1], *zeta = wk->zeta[l + 1];
     int wo = net->w_off[l], bo = net->b_off[l];
     /* e = d(-log p)/d S^2 */
     for (size_t i = 0; i < nz; i++) e[i] = d[i] * zeta[i] / (2 * s[i]);
@@ -244,7 +228,7 @@ void mlp_backward_local(const bbb_net *net, const double *mu,
     gemm("N", "T", rows, nin, nout, d, rows, mu + wo, nin, 0, next, rows);
     gemm("N", "T", rows, nin, nout, e, rows, wk->sigma2 + wo, nin, 0,
          wk->tmp, rows);
-    const double *h = wk->h[l];
+    const real *h = wk->h[l];
     size_t nh = (size_t) rows * nin;
     for (size_t i = 0; i < nh; i++) next[i] += 2 * h[i] * wk->tmp[i];
     activate_grad(net->activation, h, next, nh);

@@ -28,7 +28,7 @@ double objective_eval(bbb_trainer *tr, double *theta, const double *noise,
   }
   memset(tr->g, 0, (2 * (size_t) P + 1) * sizeof(double));
   *nll = trainer_pass(tr, mu, theta[2 * P], 0, rows, &dtau);
-  *kl = trainer_params(tr, theta, NULL, NULL, NULL, 0, kl_w, 0, 0, &ok);
+  trainer_params(tr, theta, NULL, NULL, NULL, 0, kl_w, 0, 0, kl, &ok);
   tr->g[2 * P] = dtau;
   return *nll + kl_w * *kl;
 }

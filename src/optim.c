@@ -3,7 +3,7 @@
 #include <math.h>
 #include "optim.h"
 
-void optim_step_setup(const bbb_optim *o, double t, bbb_step *st) {
+BBB_API void optim_step_setup(const bbb_optim *o, double t, bbb_step *st) {
   st->adam = o->kind == OPT_ADAM;
   st->b1 = o->beta1;
   st->b2 = o->beta2;
@@ -13,7 +13,7 @@ void optim_step_setup(const bbb_optim *o, double t, bbb_step *st) {
   st->lr = o->lr;
 }
 
-int optim_update_one(const bbb_step *st, double *theta, double *m, double *v,
-                     double g) {
+BBB_API int optim_update_one(const bbb_step *st, real *theta, real *m,
+                             real *v, double g) {
   return isfinite(optim_apply(st, theta, m, v, g));
 }

@@ -15,30 +15,32 @@ typedef struct {
   double momentum, lr;      /* SGD */
 } bbb_step;
 
-void optim_step_setup(const bbb_optim *o, double t, bbb_step *st);
-int optim_update_one(const bbb_step *st, double *theta, double *m, double *v,
-                     double g);
-double posterior_pass(const bbb_net *net, const bbb_step *st, int add,
-                      double kl_w, double scale, double *theta, double *m,
-                      double *v, bbb_sample *smp, const bbb_work *wk,
-                      double *g, int from, int to, double *check);
+BBB_API void optim_step_setup(const bbb_optim *o, double t, bbb_step *st);
+BBB_API int optim_update_one(const bbb_step *st, real *theta, real *m,
+                             real *v, double g);
+BBB_API void posterior_pass(const bbb_net *net, const bbb_step *st, int add,
+                            double kl_w, double scale, real *theta, real *m,
+                            real *v, bbb_sample *smp, const bbb_work *wk,
+                            real *g, int from, int to, double *check);
+BBB_API double posterior_kl(const bbb_net *net, const real *mu,
+                            const bbb_sample *smp, int from, int to);
 
 /* Updates theta, m and v for gradient g; returns a value that is finite
  * exactly when the new theta and optimiser state are finite. */
-VINLINE double optim_apply(const bbb_step *st, double *theta, double *m,
-                           double *v, double g) {
+VINLINE double optim_apply(const bbb_step *st, real *theta, real *m,
+                           real *v, double g) {
   if (st->adam) {
-    double mj = st->b1 * *m + (1 - st->b1) * g;
-    double vj = st->b2 * *v + (1 - st->b2) * g * g;
+    real mj = (real) (st->b1 * *m + (1 - st->b1) * g);
+    real vj = (real) (st->b2 * *v + (1 - st->b2) * g * g);
     *m = mj;
     *v = vj;
-    *theta -= st->step * mj / (vsqrt(vj) + st->eps);
-    return *theta + vj;
+    *theta = (real) (*theta - st->step * mj / (vsqrt(vj) + st->eps));
+    return (double) *theta + vj;
   }
-  double mj = st->momentum * *m + g;
+  real mj = (real) (st->momentum * *m + g);
   *m = mj;
-  *theta -= st->lr * mj;
-  return *theta + mj;
+  *theta = (real) (*theta - st->lr * mj);
+  return (double) *theta + mj;
 }
 
 #endif

@@ -27,31 +27,38 @@
 #include "prior.h"
 #include "vmath.h"
 
-static double *dzero(int n) {
-  double *p = (double *) R_alloc(n, sizeof(double));
-  memset(p, 0, n * sizeof(double));
-  return p;
+BBB_API void sample_alloc(bbb_sample *smp, int n_par) {
+  smp->sigma = real_zeros(n_par);
+  smp->sig = real_zeros(n_par);
+  smp->eps = real_zeros(n_par);
+  smp->w = real_zeros(n_par);
 }
 
-void sample_alloc(bbb_sample *smp, int n_par) {
-  smp->sigma = dzero(n_par);
-  smp->sig = dzero(n_par);
-  smp->eps = dzero(n_par);
-  smp->w = dzero(n_par);
+/* n standard normals from r into x (through doubles for real = float). */
+BBB_API void real_norm_fill(bbb_vrng *r, real *x, int n) {
+#ifdef BBB_SINGLE
+  double buf[256];
+  for (int k = 0; k < n; k += 256) {
+    int len = n - k < 256 ? n - k : 256;
+    vrng_norm_fill(r, buf, len);
+    for (int i = 0; i < len; i++) x[k + i] = (real) buf[i];
+  }
+#else
+  vrng_norm_fill(r, x, n);
+#endif
 }
 
 /* sigma = softplus(rho) and sig = sigmoid(rho), from one exp. */
-VINLINE void scales_one(double rho, double keep, double *sigma,
-                        double *sig) {
+VINLINE void scales_one(double rho, double keep, real *sigma, real *sig) {
   double e = vexp_neg(rho < 0 ? rho : -rho);
   *sigma = keep * vsoftplus_e(rho, e);
   *sig = keep * vsigmoid_e(rho, e);
 }
 
 BBB_SIMD_CLONES
-void posterior_scales(const bbb_net *net, const double *rho, bbb_sample *smp,
-                      int from, int to) {
-  double *sigma = smp->sigma, *sig = smp->sig;
+BBB_API void posterior_scales(const bbb_net *net, const real *rho,
+                              bbb_sample *smp, int from, int to) {
+  real *sigma = smp->sigma, *sig = smp->sig;
   const double *keep = net->mask;
 #ifdef _OPENMP
 #pragma omp simd
@@ -63,13 +70,13 @@ void posterior_scales(const bbb_net *net, const double *rho, bbb_sample *smp,
 /* eps from the stream `seed` (one per chunk and sample), w = mu + sigma
  * eps. */
 BBB_SIMD_CLONES
-void posterior_draw(const double *mu, bbb_sample *smp, uint64_t seed,
-                    int from, int to) {
-  double *eps = smp->eps, *w = smp->w;
-  const double *sigma = smp->sigma;
+BBB_API void posterior_draw(const real *mu, bbb_sample *smp, uint64_t seed,
+                            int from, int to) {
+  real *eps = smp->eps, *w = smp->w;
+  const real *sigma = smp->sigma;
   bbb_vrng r;
   vrng_seed(&r, seed);
-  vrng_norm_fill(&r, eps + from, to - from);
+  real_norm_fill(&r, eps + from, to - from);
 #ifdef _OPENMP
 #pragma omp simd
 #endif
@@ -77,10 +84,10 @@ void posterior_draw(const double *mu, bbb_sample *smp, uint64_t seed,
 }
 
 typedef struct {
-  double gm, gr, kl; /* d/dmu, d/drho, KL term */
+  double gm, gr; /* d/dmu, d/drho */
 } pgrad;
 
-/* Mixture prior, weight estimator: Monte Carlo KL term. */
+/* Mixture prior, weight estimator (Monte Carlo KL term). */
 VINLINE pgrad grad_mixture(const bbb_prior *p, double keep, double gw,
                            double w, double eps, double sigma, double sig,
                            double kl_w) {
@@ -89,12 +96,11 @@ VINLINE pgrad grad_mixture(const bbb_prior *p, double keep, double gw,
   /* sigmoid(rho) / sigma (-> 1 as rho -> -Inf); sigma is 0 only for a
    * pruned parameter, where sig is 0 too */
   double ratio = sig / (sigma > 0 ? sigma : 1);
-  double term = -vlog(sigma) - 0.5 * eps * eps - mixture_logp(p, w, d, e);
-  pgrad q = {g, g * eps * sig - keep * kl_w * ratio, keep > 0 ? term : 0};
+  pgrad q = {g, g * eps * sig - keep * kl_w * ratio};
   return q;
 }
 
-/* Gaussian prior: closed-form KL term; gs = d(-log p)/d sigma. */
+/* Gaussian prior (closed-form KL term); gs = d(-log p)/d sigma. */
 VINLINE pgrad grad_gaussian(const bbb_prior *p, double keep, double gw,
                             double gs, double mu, double sigma, double sig,
                             double kl_w) {
@@ -102,28 +108,58 @@ VINLINE pgrad grad_gaussian(const bbb_prior *p, double keep, double gw,
   int on = keep > 0;
   double gm = gw + kl_w * gauss_kl_dmu(p, mu);
   double gr = gs * sig + kl_w * gauss_kl_drho(p, sigma, sig);
-  pgrad q = {on ? gm : 0, on ? gr : 0, on ? gauss_kl(p, mu, sigma) : 0};
+  pgrad q = {on ? gm : 0, on ? gr : 0};
   return q;
+}
+
+/* The KL term of [from, to) for the current sample: log q - log P of the
+ * draw (mixture prior) or the closed form (gaussian prior). Only computed
+ * when it is reported: it costs two logarithms per parameter. */
+BBB_SIMD_CLONES
+BBB_API double posterior_kl(const bbb_net *net, const real *mu,
+                            const bbb_sample *smp, int from, int to) {
+  const real *sigma = smp->sigma, *eps = smp->eps, *w = smp->w;
+  const double *keep = net->mask;
+  const bbb_prior *p = &net->prior;
+  double kl = 0;
+  if (p->kind == PRIOR_MIXTURE) {
+#ifdef _OPENMP
+#pragma omp simd reduction(+ : kl)
+#endif
+    for (int j = from; j < to; j++) {
+      double d = mixture_d(p, w[j]), e = vexp_neg(d < 0 ? d : -d);
+      double term = -vlog(sigma[j]) - 0.5 * (double) eps[j] * eps[j] -
+        mixture_logp(p, w[j], d, e);
+      kl += keep[j] > 0 ? term : 0;
+    }
+  } else {
+#ifdef _OPENMP
+#pragma omp simd reduction(+ : kl)
+#endif
+    for (int j = from; j < to; j++)
+      kl += keep[j] > 0 ? gauss_kl(p, mu[j], sigma[j]) : 0;
+  }
+  return kl;
 }
 
 enum { PASS_ADD = 0, PASS_UPDATE = 1, PASS_ADD_UPDATE = 2 };
 
 /* The loop of posterior_pass for one prior and mode (compile-time
  * constants in the callers below, so each gets its own vectorised loop). */
-VINLINE double pass_loop(int kind, int mode, const bbb_net *net,
+VINLINE void pass_loop(int kind, int mode, const bbb_net *net,
                          const bbb_step *st, double kl_w, double scale,
-                         double *theta, double *m, double *v,
-                         bbb_sample *smp, const bbb_work *wk, double *g,
-                         int from, int to, double *check) {
+                         real *theta, real *m, real *v, bbb_sample *smp,
+                         const bbb_work *wk, real *g, int from, int to,
+                         double *check) {
   int P = net->n_par, local = net->estimator == EST_LOCAL;
-  double *mu = theta, *rho = theta + P;
-  double *sigma = smp->sigma, *sig = smp->sig;
-  const double *eps = smp->eps, *w = smp->w, *gw = wk->gmu;
-  const double *gsig = wk->gsig, *keep = net->mask;
+  real *mu = theta, *rho = theta + P;
+  real *sigma = smp->sigma, *sig = smp->sig;
+  const real *eps = smp->eps, *w = smp->w, *gw = wk->gmu, *gsig = wk->gsig;
+  const double *keep = net->mask;
   const bbb_prior *p = &net->prior;
-  double kl = 0, chk = 0;
+  double chk = 0;
 #ifdef _OPENMP
-#pragma omp simd reduction(+ : kl, chk)
+#pragma omp simd reduction(+ : chk)
 #endif
   for (int j = from; j < to; j++) {
     pgrad q;
@@ -135,7 +171,6 @@ VINLINE double pass_loop(int kind, int mode, const bbb_net *net,
       q = grad_gaussian(p, keep[j], gw[j], gs, mu[j], sigma[j], sig[j],
                         kl_w);
     }
-    kl += q.kl;
     if (mode == PASS_ADD) {
       g[j] += q.gm;
       g[P + j] += q.gr;
@@ -152,17 +187,16 @@ VINLINE double pass_loop(int kind, int mode, const bbb_net *net,
     }
   }
   *check = chk;
-  return kl;
 }
 
 #define PASS_VARIANT(name, kind, mode)                                      \
   BBB_SIMD_CLONES                                                           \
-  static double name(const bbb_net *net, const bbb_step *st, double kl_w,  \
-                     double scale, double *theta, double *m, double *v,     \
-                     bbb_sample *smp, const bbb_work *wk, double *g,        \
+  static void name(const bbb_net *net, const bbb_step *st, double kl_w,    \
+                     double scale, real *theta, real *m, real *v,           \
+                     bbb_sample *smp, const bbb_work *wk, real *g,          \
                      int from, int to, double *check) {                     \
-    return pass_loop(kind, mode, net, st, kl_w, scale, theta, m, v, smp,    \
-                     wk, g, from, to, check);                               \
+    pass_loop(kind, mode, net, st, kl_w, scale, theta, m, v, smp, wk, g,    \
+              from, to, check);                                             \
   }
 
 PASS_VARIANT(mixture_add, PRIOR_MIXTURE, PASS_ADD)
@@ -176,23 +210,22 @@ PASS_VARIANT(gaussian_add_update, PRIOR_GAUSSIAN, PASS_ADD_UPDATE)
  * gradient of this sample is added to g (g[0..P) for mu, g[P..2P) for rho)
  * and nothing else changes. With st, the parameters are updated by the
  * gradient times `scale` (plus what g holds, if add is set), and sigma and
- * sigmoid(rho) are recomputed for the next step. Returns the unweighted
- * KL term of the range; *check is 0 when every update is finite, NaN
- * otherwise. */
-double posterior_pass(const bbb_net *net, const bbb_step *st, int add,
-                      double kl_w, double scale, double *theta, double *m,
-                      double *v, bbb_sample *smp, const bbb_work *wk,
-                      double *g, int from, int to, double *check) {
+ * sigmoid(rho) are recomputed for the next step. *check is 0 when every
+ * update is finite, NaN otherwise. */
+BBB_API void posterior_pass(const bbb_net *net, const bbb_step *st, int add,
+                            double kl_w, double scale, real *theta, real *m,
+                            real *v, bbb_sample *smp, const bbb_work *wk,
+                            real *g, int from, int to, double *check) {
   int mixture = net->prior.kind == PRIOR_MIXTURE;
   *check = 0;
   if (!st) {
-    return (mixture ? mixture_add : gaussian_add)(
+    (mixture ? mixture_add : gaussian_add)(net, st, kl_w, scale, theta, m, v,
+                                           smp, wk, g, from, to, check);
+  } else if (add) {
+    (mixture ? mixture_add_update : gaussian_add_update)(
+      net, st, kl_w, scale, theta, m, v, smp, wk, g, from, to, check);
+  } else {
+    (mixture ? mixture_update : gaussian_update)(
       net, st, kl_w, scale, theta, m, v, smp, wk, g, from, to, check);
   }
-  if (add) {
-    return (mixture ? mixture_add_update : gaussian_add_update)(
-      net, st, kl_w, scale, theta, m, v, smp, wk, g, from, to, check);
-  }
-  return (mixture ? mixture_update : gaussian_update)(
-    net, st, kl_w, scale, theta, m, v, smp, wk, g, from, to, check);
 }

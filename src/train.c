@@ -20,29 +20,36 @@
 #include "optim.h"
 #include "train.h"
 
-static double *dzero(size_t n) {
-  double *p = (double *) R_alloc(n, sizeof(double));
-  memset(p, 0, n * sizeof(double));
-  return p;
-}
-
-void trainer_alloc(bbb_trainer *tr, const bbb_net *net, int rows,
+BBB_API void trainer_alloc(bbb_trainer *tr, const bbb_net *net, int rows,
                    int threads) {
   tr->net = net;
   tr->threads = threads < 1 ? 1 : threads;
   tr->n_chunks = (net->n_par + BBB_CHUNK - 1) / BBB_CHUNK;
   work_alloc(&tr->wk, net, rows);
   sample_alloc(&tr->smp, net->n_par);
-  tr->g = dzero(2 * (size_t) net->n_par + 1);
-  tr->kl_chunk = dzero(tr->n_chunks);
-  tr->check_chunk = dzero(tr->n_chunks);
-  tr->y = dzero(rows);
+  tr->g = real_zeros(2 * (size_t) net->n_par + 1);
+  tr->kl_chunk = (double *) R_alloc(tr->n_chunks, sizeof(double));
+  tr->check_chunk = (double *) R_alloc(tr->n_chunks, sizeof(double));
+  tr->y = (double *) R_alloc(rows, sizeof(double));
 }
 
 static inline int chunk_from(int c) { return c * BBB_CHUNK; }
 static inline int chunk_to(const bbb_net *net, int c) {
   int to = (c + 1) * BBB_CHUNK;
   return to < net->n_par ? to : net->n_par;
+}
+
+/* The seed of the draws of step t (counted over the whole fit), sample s,
+ * for one purpose (0: weights, 1: local-estimator noise): a function of
+ * the fit's base seed and these numbers only, so that it does not matter
+ * how the epochs were split into calls. */
+static uint64_t step_seed(uint64_t base, double t, int s, int purpose) {
+  uint64_t z = base ^ ((uint64_t) t * 0x9e3779b97f4a7c15ULL) ^
+    ((uint64_t) (s + 1) * 0xbf58476d1ce4e5b9ULL) ^
+    ((uint64_t) (purpose + 1) * 0x94d049bb133111ebULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return (z ^ (z >> 31)) | 1;
 }
 
 /* The seed of chunk c's stream for one sample. */
@@ -52,8 +59,8 @@ static inline uint64_t chunk_seed(uint64_t seed, int c) {
 
 /* A fresh sample: sigma from rho (if `scales`) and, for the weight
  * estimator, a weight draw. */
-void trainer_sample(bbb_trainer *tr, const double *theta, uint64_t seed,
-                    int scales) {
+BBB_API void trainer_sample(bbb_trainer *tr, const real *theta,
+                            uint64_t seed, int scales) {
   const bbb_net *net = tr->net;
   int weight = net->estimator == EST_WEIGHT;
 #ifdef _OPENMP
@@ -69,8 +76,8 @@ void trainer_sample(bbb_trainer *tr, const double *theta, uint64_t seed,
 /* Forward and backward pass on the batch in wk.h[0] and tr->y; returns the
  * summed -log p and adds d/dtau to *dtau. The local estimator draws its
  * noise from `seed`, or uses wk.zeta as given when seed is 0. */
-double trainer_pass(bbb_trainer *tr, const double *mu, double tau,
-                    uint64_t seed, int rows, double *dtau) {
+BBB_API double trainer_pass(bbb_trainer *tr, const real *mu, double tau,
+                            uint64_t seed, int rows, double *dtau) {
   const bbb_net *net = tr->net;
   bbb_work *wk = &tr->wk;
   int L = net->n_layers, k = net->width[L];
@@ -82,7 +89,7 @@ double trainer_pass(bbb_trainer *tr, const double *mu, double tau,
       bbb_vrng r;
       vrng_seed(&r, seed);
       for (int l = 1; l <= L; l++)
-        vrng_norm_fill(&r, wk->zeta[l], rows * net->width[l]);
+        real_norm_fill(&r, wk->zeta[l], rows * net->width[l]);
     }
     mlp_forward_local(net, mu, tr->smp.sigma, wk, rows);
   }
@@ -98,11 +105,13 @@ double trainer_pass(bbb_trainer *tr, const double *mu, double tau,
 }
 
 /* The fused pass over all chunks (see posterior_pass), then, if `seed` is
- * not 0, the weight draw for the next sample or step. Returns the
- * unweighted KL term; *ok is 0 if an update was not finite. */
-double trainer_params(bbb_trainer *tr, double *theta, double *m, double *v,
-                      const bbb_step *st, int add, double kl_w,
-                      double scale, uint64_t seed, int *ok) {
+ * not 0, the weight draw for the next sample or step. If *kl is not NULL
+ * it receives the unweighted KL term of the sample before the update.
+ * *ok is 0 if an update was not finite. */
+BBB_API void trainer_params(bbb_trainer *tr, real *theta, real *m, real *v,
+                            const bbb_step *st, int add, double kl_w,
+                            double scale, uint64_t seed, double *kl,
+                            int *ok) {
   const bbb_net *net = tr->net;
   int weight = net->estimator == EST_WEIGHT;
 #ifdef _OPENMP
@@ -110,27 +119,28 @@ double trainer_params(bbb_trainer *tr, double *theta, double *m, double *v,
 #endif
   for (int c = 0; c < tr->n_chunks; c++) {
     int from = chunk_from(c), to = chunk_to(net, c);
-    tr->kl_chunk[c] = posterior_pass(net, st, add, kl_w, scale, theta, m, v,
-                                     &tr->smp, &tr->wk, tr->g, from, to,
-                                     &tr->check_chunk[c]);
+    tr->kl_chunk[c] = kl ? posterior_kl(net, theta, &tr->smp, from, to) : 0;
+    posterior_pass(net, st, add, kl_w, scale, theta, m, v, &tr->smp,
+                   &tr->wk, tr->g, from, to, &tr->check_chunk[c]);
     if (seed && weight)
       posterior_draw(theta, &tr->smp, chunk_seed(seed, c), from, to);
   }
-  double kl = 0, check = 0;
+  double sum = 0, check = 0;
   for (int c = 0; c < tr->n_chunks; c++) {
-    kl += tr->kl_chunk[c];
+    sum += tr->kl_chunk[c];
     check += tr->check_chunk[c];
   }
+  if (kl) *kl = sum;
   *ok = check == 0;
-  return kl;
 }
 
 /* One optimiser step on the batch already in wk.h[0] and tr->y, with the
  * first weight draw already made. Returns 0 on success, 1 for a
  * non-finite loss, 2 for a non-finite update; adds the batch's mean
- * -log p and weighted KL to *nll, *kl. */
-static int train_step(bbb_trainer *tr, double *theta, double *m, double *v,
-                      double t, int rows, double kl_w, bbb_rng *rng,
+ * -log p to *nll and, if kl is not NULL, puts the mean KL term of the
+ * step's samples in *kl. */
+static int train_step(bbb_trainer *tr, real *theta, real *m, real *v,
+                      double t, int rows, double kl_w, uint64_t base,
                       const bbb_train_control *ctl, double *nll,
                       double *kl) {
   const bbb_net *net = tr->net;
@@ -138,17 +148,20 @@ static int train_step(bbb_trainer *tr, double *theta, double *m, double *v,
   double dtau = 0, scale = 1.0 / ((double) S * rows);
   bbb_step st;
   optim_step_setup(&ctl->optim, t, &st);
-  if (S > 1) memset(tr->g, 0, 2 * (size_t) P * sizeof(double));
+  if (S > 1) memset(tr->g, 0, 2 * (size_t) P * sizeof(real));
   for (int s = 0; s < S; s++) {
-    double nll_s = trainer_pass(tr, theta, theta[2 * P], rng_next(rng) | 1,
-                                rows, &dtau);
+    double nll_s = trainer_pass(tr, theta, theta[2 * P],
+                                step_seed(base, t, s, 1), rows, &dtau);
     if (!isfinite(nll_s)) return 1;
     int last = s == S - 1;
-    double kl_s = trainer_params(tr, theta, m, v, last ? &st : NULL, S > 1,
-                                 kl_w, scale, rng_next(rng) | 1, &ok);
+    uint64_t next = last ? step_seed(base, t + 1, 0, 0) :
+      step_seed(base, t, s + 1, 0);
+    double kl_s = 0;
+    trainer_params(tr, theta, m, v, last ? &st : NULL, S > 1, kl_w, scale,
+                   next, kl ? &kl_s : NULL, &ok);
     if (!isfinite(kl_s)) return 1;
     *nll += nll_s / S;
-    *kl += kl_w * kl_s / S;
+    if (kl) *kl += kl_s / S;
   }
   if (!ok) return 2;
   if (ctl->learn_tau &&
@@ -164,7 +177,10 @@ static double kl_weight(int blundell, int i, int M) {
   return ldexp(1.0, -(i + 1)) / (1 - ldexp(1.0, -M));
 }
 
+/* A random permutation of 0 .. n-1 (Fisher-Yates from the identity, so
+ * that it depends on the random draws only, not on earlier epochs). */
 static void shuffle(int *perm, int n, bbb_rng *rng) {
+  for (int i = 0; i < n; i++) perm[i] = i;
   for (int i = n - 1; i > 0; i--) {
     int j = (int) (((rng_next(rng) >> 32) * (uint64_t) (i + 1)) >> 32);
     int tmp = perm[i];
@@ -174,27 +190,27 @@ static void shuffle(int *perm, int n, bbb_rng *rng) {
 }
 
 static void gather(const bbb_data *d, const int *rows_idx, int rows,
-                   double *xb, double *yb) {
+                   real *xb, double *yb) {
   for (int j = 0; j < d->p; j++) {
     const double *xj = d->x + (size_t) j * d->n;
-    double *bj = xb + (size_t) j * rows;
-    for (int i = 0; i < rows; i++) bj[i] = xj[rows_idx[i]];
+    real *bj = xb + (size_t) j * rows;
+    for (int i = 0; i < rows; i++) bj[i] = (real) xj[rows_idx[i]];
   }
   for (int i = 0; i < rows; i++) yb[i] = d->y[rows_idx[i]];
 }
 
 /* Runs ctl->epochs epochs. On a non-finite loss or update it stops and
  * puts back the state of the start of that epoch (the last finite one). */
-int train_epochs(bbb_trainer *tr, const bbb_data *d, double *theta,
-                 double *m, double *v, double *t,
-                 const bbb_train_control *ctl, bbb_rng *rng, double *trace,
-                 int *fail_epoch, int *fail_step) {
+static int train_epochs(bbb_trainer *tr, const bbb_data *d, real *theta,
+                        real *m, real *v, double *t,
+                        const bbb_train_control *ctl, bbb_rng *rng,
+                        uint64_t base, double *trace, int *fail_epoch,
+                        int *fail_step) {
   int n = d->n, B = ctl->batch_size, M = (n + B - 1) / B;
-  size_t len = 2 * (size_t) tr->net->n_par + 1, bytes = len * sizeof(double);
+  size_t len = 2 * (size_t) tr->net->n_par + 1, bytes = len * sizeof(real);
   int *perm = (int *) R_alloc(n, sizeof(int));
-  double *saved = (double *) R_alloc(3 * len, sizeof(double));
-  for (int i = 0; i < n; i++) perm[i] = i;
-  trainer_sample(tr, theta, rng_next(rng) | 1, 1);
+  real *saved = (real *) R_alloc(3 * len, sizeof(real));
+  trainer_sample(tr, theta, step_seed(base, *t + 1, 0, 0), 1);
   for (int e = 0; e < ctl->epochs; e++) {
     double nll = 0, kl = 0, t_saved = *t;
     memcpy(saved, theta, bytes);
@@ -205,14 +221,16 @@ int train_epochs(bbb_trainer *tr, const bbb_data *d, double *theta,
       int from = i * B, rows = (from + B <= n) ? B : n - from;
       gather(d, perm + from, rows, tr->wk.h[0], tr->y);
       *t += 1;
+      /* the KL term is reported from the epoch's last step */
       int status = train_step(tr, theta, m, v, *t, rows,
-                              kl_weight(ctl->kl_blundell, i, M), rng, ctl,
-                              &nll, &kl);
+                              kl_weight(ctl->kl_blundell, i, M), base, ctl,
+                              &nll, i == M - 1 ? &kl : NULL);
       if (status) {
         memcpy(theta, saved, bytes);
         memcpy(m, saved + len, bytes);
         memcpy(v, saved + 2 * len, bytes);
         *t = t_saved;
+        trainer_sample(tr, theta, step_seed(base, *t + 1, 0, 0), 1);
         *fail_epoch = e + 1;
         *fail_step = i + 1;
         return status;
@@ -223,4 +241,39 @@ int train_epochs(bbb_trainer *tr, const bbb_data *d, double *theta,
     trace[e + ctl->epochs] = kl;
   }
   return 0;
+}
+
+#ifdef BBB_SINGLE
+static real *to_real(const double *x, size_t n) {
+  real *out = (real *) R_alloc(n, sizeof(real));
+  for (size_t i = 0; i < n; i++) out[i] = (real) x[i];
+  return out;
+}
+
+static void from_real(const real *x, double *out, size_t n) {
+  for (size_t i = 0; i < n; i++) out[i] = x[i];
+}
+#endif
+
+/* The entry point of this precision (train_run_double or _single): the
+ * state theta, m, v (2 n_par + 1 doubles each) is updated in place. */
+int TRAIN_RUN(const bbb_net *net, const bbb_data *d, double *theta,
+              double *m, double *v, double *t, const bbb_train_control *ctl,
+              int threads, bbb_rng *rng, uint64_t base, double *trace,
+              int *fail_epoch, int *fail_step) {
+  bbb_trainer tr;
+  trainer_alloc(&tr, net, ctl->batch_size, threads);
+#ifdef BBB_SINGLE
+  size_t len = 2 * (size_t) net->n_par + 1;
+  real *th = to_real(theta, len), *mm = to_real(m, len), *vv = to_real(v, len);
+  int status = train_epochs(&tr, d, th, mm, vv, t, ctl, rng, base, trace,
+                            fail_epoch, fail_step);
+  from_real(th, theta, len);
+  from_real(mm, m, len);
+  from_real(vv, v, len);
+  return status;
+#else
+  return train_epochs(&tr, d, theta, m, v, t, ctl, rng, base, trace,
+                      fail_epoch, fail_step);
+#endif
 }

@@ -20,25 +20,36 @@ typedef struct {
   int threads, n_chunks;
   bbb_work wk;
   bbb_sample smp;
-  double *g;            /* gradient of theta = (mu, rho, tau) */
+  real *g;              /* gradient of theta = (mu, rho, tau) */
   double *kl_chunk, *check_chunk;
   double *y;            /* the batch response */
 } bbb_trainer;
 
-void trainer_alloc(bbb_trainer *tr, const bbb_net *net, int rows,
-                   int threads);
-void trainer_sample(bbb_trainer *tr, const double *theta, uint64_t seed,
-                    int scales);
-double trainer_pass(bbb_trainer *tr, const double *mu, double tau,
-                    uint64_t seed, int rows, double *dtau);
-double trainer_params(bbb_trainer *tr, double *theta, double *m, double *v,
-                      const bbb_step *st, int add, double kl_w,
-                      double scale, uint64_t seed, int *ok);
-int train_epochs(bbb_trainer *tr, const bbb_data *d, double *theta,
-                 double *m, double *v, double *t,
-                 const bbb_train_control *ctl, bbb_rng *rng, double *trace,
-                 int *fail_epoch, int *fail_step);
+BBB_API void trainer_alloc(bbb_trainer *tr, const bbb_net *net, int rows,
+                           int threads);
+BBB_API void trainer_sample(bbb_trainer *tr, const real *theta,
+                            uint64_t seed, int scales);
+BBB_API double trainer_pass(bbb_trainer *tr, const real *mu, double tau,
+                            uint64_t seed, int rows, double *dtau);
+BBB_API void trainer_params(bbb_trainer *tr, real *theta, real *m, real *v,
+                            const bbb_step *st, int add, double kl_w,
+                            double scale, uint64_t seed, double *kl,
+                            int *ok);
 
+/* train.c, compiled once per precision (single.c). */
+#define TRAIN_RUN_ARGS                                                  \
+  const bbb_net *net, const bbb_data *d, double *theta, double *m,     \
+    double *v, double *t, const bbb_train_control *ctl, int threads,   \
+    bbb_rng *rng, uint64_t base, double *trace, int *fail_epoch,      \
+    int *fail_step
+int train_run_double(TRAIN_RUN_ARGS);
+int train_run_single(TRAIN_RUN_ARGS);
+int have_sgemm(void);
+#ifdef BBB_SINGLE
+#define TRAIN_RUN train_run_single
+#else
+#define TRAIN_RUN train_run_double
+#endif
 
 /* objective.c */
 double objective_eval(bbb_trainer *tr, double *theta, const double *noise,

@@ -85,10 +85,10 @@ VINLINE double atanh2_series(double s) {
  * s = 1/3, so it is split: log(1 + e) = log(3/2) + log((1 + e) / 1.5)
  * for e > 0.25. Both branches are computed (no branch: it vectorises). */
 VINLINE double vlog1p_unit(double e) {
-  double m_hi = (1 + e) / 1.5;
-  double s_hi = (m_hi - 1) / (m_hi + 1), s_lo = e / (2 + e);
+  /* s = (m - 1) / (m + 1) with m = (1 + e) / 1.5 or 1 + e: one division */
   int hi = e > 0.25;
-  return atanh2_series(hi ? s_hi : s_lo) +
+  double num = hi ? e - 0.5 : e, den = hi ? e + 2.5 : e + 2;
+  return atanh2_series(num / den) +
     (hi ? 0.405465108108164381978013115464 : 0);
 }
 

@@ -68,3 +68,29 @@ test_that("update() continues training where the fit stopped", {
                   verbose = FALSE)
   expect_equal(nrow(more2$trace), 12)
 })
+
+test_that("splitting the epochs into engine calls does not change a fit", {
+  # bbb_fit() sizes its calls into the engine by timing; the result must not
+  # depend on that.
+  set.seed(9)
+  x <- matrix(stats::rnorm(300), 100, 3)
+  y <- x[, 1] + stats::rnorm(100)
+  fit <- bbb_fit(x, y, hidden = 5, epochs = 1, batch_size = 10,
+                 verbose = FALSE)
+  spec <- bbb:::net_spec(fit)
+  ctrl <- bbb:::engine_control(fit)
+  theta <- bbb:::get_theta(fit)
+  zero <- 0 * theta
+  run <- function(th, m, v, t, epochs, state) {
+    ctrl$epochs <- as.integer(epochs)
+    .Call(bbb:::C_bbb_train, spec, th, m, v, t, fit$data$x, fit$data$y,
+          ctrl, state)
+  }
+  set.seed(10)
+  once <- run(theta, zero, zero, 0, 4, NULL)
+  set.seed(10)
+  a <- run(theta, zero, zero, 0, 1, NULL)
+  b <- run(a$theta, a$m, a$v, a$t, 3, a$rng_state)
+  expect_identical(b$theta, once$theta)
+  expect_identical(b$rng_state, once$rng_state)
+})

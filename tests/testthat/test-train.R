@@ -128,3 +128,23 @@ test_that("a diverging fit stops with an error, or restores", {
     expect_true(all(is.finite(p)))
   }
 })
+
+test_that("single precision trains to the same fit as double", {
+  skip_if_not(bbb:::single_available(), "the BLAS has no sgemm")
+  set.seed(11)
+  x <- matrix(stats::rnorm(2000), 400, 5)
+  y <- factor(1 + (x[, 1] > 0) + (x[, 2] > 0.5))
+  fits <- lapply(c("double", "single"), function(p) {
+    set.seed(12)
+    bbb_fit(x, y, hidden = c(16, 16), epochs = 30, precision = p,
+            verbose = FALSE)
+  })
+  expect_equal(fits[[2]]$control$precision, "single")
+  # Same draws, float rounding only: the first epochs agree closely (later
+  # the paths drift apart, as any two rounding paths of SGD do).
+  expect_equal(fits[[1]]$trace$nll[1:3], fits[[2]]$trace$nll[1:3],
+               tolerance = 1e-4)
+  acc <- vapply(fits, function(f) mean(predict(f, x, type = "class") == y),
+                0)
+  expect_gt(min(acc), 0.85)
+})
