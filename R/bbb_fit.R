@@ -229,11 +229,13 @@ bbb_fit.default <- function(x, y, hidden = 32L, activation = "relu",
   fit$opt_state <- list(m = 0 * theta, v = 0 * theta, t = 0)
   fit <- set_theta(fit, theta)
   fit$trace <- empty_trace(validation > 0)
-  data <- list(x = inputs$x[split$train, , drop = FALSE],
-               y = yy[split$train])
+  data <- list(x = inputs$x, y = yy)
   if (validation > 0) {
-    data$val_x <- inputs$x[split$val, , drop = FALSE]
-    data$val_y <- yy[split$val]
+    data <- list(x = inputs$x[split$train, , drop = FALSE],
+                 y = yy[split$train],
+                 val_x = scale_inputs(inputs$x[split$val, , drop = FALSE],
+                                      fit$prep),
+                 val_y = yy[split$val])
   }
   if (keep_data) fit$data <- data
   train_fit(fit, data, epochs, verbose)

@@ -99,15 +99,17 @@ check_design <- function(x, arg = "x") {
   if (nrow(x) < 2L) {
     abort(sprintf("`%s` must have at least 2 rows, not %d.", arg, nrow(x)))
   }
-  bad <- !is.finite(x)
-  if (any(bad)) {
+  # One pass in C; the copies below are made only to describe an error.
+  scan <- .Call(C_bbb_scan, x, 1e150)
+  if (scan[1L] > 0) {
+    bad <- !is.finite(x)
     where <- which(bad, arr.ind = TRUE)[1L, ]
     abort(sprintf(paste0("`%s` must be finite: it has %d NA, NaN or Inf ",
                          "value(s), the first in row %d, column '%s'."),
                   arg, sum(bad), where[1L], colnames(x)[where[2L]]))
   }
-  big <- abs(x) > 1e150
-  if (any(big)) {
+  if (scan[2L] > 0) {
+    big <- abs(x) > 1e150
     where <- which(big, arr.ind = TRUE)[1L, ]
     abort(sprintf(paste0("`%s` has %d value(s) beyond 1e150 in absolute ",
                          "value, the first in row %d, column '%s'; ",

@@ -51,8 +51,9 @@ prepare_inputs <- function(x, standardize) {
   prep$center <- rep(0, ncol(x))
   prep$scale <- rep(1, ncol(x))
   if (standardize) {
-    prep$center <- colMeans(x)
-    prep$scale <- col_sd(x, prep$center)
+    stats <- .Call(C_bbb_col_stats, x)
+    prep$center <- stats[1L, ]
+    prep$scale <- stats[2L, ]
     const <- prep$scale < 1e-12 * pmax(1, abs(prep$center))
     if (any(const)) {
       abort(sprintf(paste0("Column '%s' of `x` is constant, so it cannot ",
@@ -60,15 +61,10 @@ prepare_inputs <- function(x, standardize) {
                            "`standardize = FALSE`."), colnames(x)[const][1]))
     }
   }
-  list(prep = prep, x = scale_inputs(x, prep))
-}
-
-# Column standard deviations, scaled first so that squares cannot overflow.
-col_sd <- function(x, center) {
-  dev <- sweep(x, 2L, center)
-  m <- apply(abs(dev), 2L, max)
-  m[m == 0] <- 1
-  m * sqrt(colSums(sweep(dev, 2L, m, "/")^2) / (nrow(x) - 1))
+  # Unscaled: the engine standardizes rows as it gathers each minibatch, so
+  # a large design is never copied.
+  dimnames(x) <- list(NULL, prep$names)
+  list(prep = prep, x = x)
 }
 
 # The predictor data frame of a new fit: named columns of usable types,
@@ -129,8 +125,9 @@ scale_inputs <- function(x, prep) {
   x
 }
 
-# The engine's design for new data, by the preprocessing of a fit.
-new_design <- function(prep, newdata, arg = "newdata") {
+# The design for new data, by the preprocessing of a fit: standardized
+# for prediction (`scaled`), or as the training engine takes it.
+new_design <- function(prep, newdata, arg = "newdata", scaled = TRUE) {
   if (!is.null(dim(newdata)) && length(dim(newdata)) != 2L) {
     abort(sprintf("`%s` must be a matrix or a data frame, not %s.", arg,
                   describe(newdata)))
@@ -141,14 +138,14 @@ new_design <- function(prep, newdata, arg = "newdata") {
     new_frame_design(prep, newdata, arg)
   }
   if (nrow(x) < 1L) abort(sprintf("`%s` has no rows.", arg))
-  bad <- !is.finite(x)
-  if (any(bad)) {
+  if (.Call(C_bbb_scan, x, Inf)[1L] > 0) {
+    bad <- !is.finite(x)
     where <- which(bad, arr.ind = TRUE)[1L, ]
     abort(sprintf(paste0("`%s` must be finite: it has %d NA, NaN or Inf ",
                          "value(s), the first in row %d, column '%s'."), arg,
                   sum(bad), where[1L], prep$names[where[2L]]))
   }
-  scale_inputs(x, prep)
+  if (scaled) scale_inputs(x, prep) else x
 }
 
 # New data for a fit made from a data frame or a formula: matched by the

@@ -209,7 +209,8 @@ update.bbb_fit <- function(object, epochs = 100L, x = NULL, y = NULL,
     if (object$family == "gaussian") {
       yy <- (yy - object$y_center) / object$y_scale
     }
-    data <- list(x = new_design(object$prep, x, "x"), y = yy)
+    data <- list(x = new_design(object$prep, x, "x", scaled = FALSE),
+                 y = yy)
     if (nrow(data$x) != length(yy)) {
       abort("`x` and `y` must have the same number of rows.")
     }

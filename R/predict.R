@@ -92,7 +92,7 @@ model_inputs <- function(object, newdata) {
     if (is.null(object$data)) {
       abort("`newdata` is needed: the fit was made with `keep_data = FALSE`.")
     }
-    return(object$data$x)
+    return(scale_inputs(object$data$x, object$prep))
   }
   new_design(object$prep, newdata)
 }

@@ -93,7 +93,9 @@ engine_control <- function(fit) {
     optimizer = code_of(ctl$optimizer, optimizers), lr = ctl$lr,
     momentum = ctl$momentum, beta1 = 0.9, beta2 = 0.999, eps = 1e-8,
     threads = ctl$threads,
-    single = as.integer(identical(ctl$precision, "single"))
+    single = as.integer(identical(ctl$precision, "single")),
+    center = as.double(fit$prep$center),
+    scale = as.double(fit$prep$scale)
   )
 }
 

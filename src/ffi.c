@@ -233,7 +233,13 @@ SEXP bbb_train(SEXP spec, SEXP theta_, SEXP m_, SEXP v_, SEXP t_, SEXP x,
     REAL(trace)[i] = NA_REAL;
 
   engine_state es;
-  bbb_data data = {REAL(x), REAL(y), n, net.width[0]};
+  SEXP center = list_get(ctrl, "center"), scale = list_get(ctrl, "scale");
+  check_finite(center, net.width[0], "center");
+  check_finite(scale, net.width[0], "scale");
+  for (int j = 0; j < net.width[0]; j++)
+    if (!(REAL(scale)[j] > 0)) Rf_error("'scale' must be positive");
+  bbb_data data = {REAL(x), REAL(y), n, net.width[0], REAL(center),
+                   REAL(scale)};
   rng_resume(&es, rng_state);
   int fail_epoch = 0, fail_step = 0;
   int status = (single ? train_run_single : train_run_double)(

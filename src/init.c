@@ -11,6 +11,8 @@ SEXP bbb_predict(SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP bbb_rnorm(SEXP, SEXP);
 SEXP bbb_col_quantiles(SEXP, SEXP);
 SEXP bbb_have_sgemm(void);
+SEXP bbb_scan(SEXP, SEXP);
+SEXP bbb_col_stats(SEXP);
 
 static const R_CallMethodDef call_methods[] = {
   {"bbb_train", (DL_FUNC) &bbb_train, 9},
@@ -19,6 +21,8 @@ static const R_CallMethodDef call_methods[] = {
   {"bbb_rnorm", (DL_FUNC) &bbb_rnorm, 2},
   {"bbb_col_quantiles", (DL_FUNC) &bbb_col_quantiles, 2},
   {"bbb_have_sgemm", (DL_FUNC) &bbb_have_sgemm, 0},
+  {"bbb_scan", (DL_FUNC) &bbb_scan, 2},
+  {"bbb_col_stats", (DL_FUNC) &bbb_col_stats, 1},
   {NULL, NULL, 0}
 };
 

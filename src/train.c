@@ -189,12 +189,14 @@ static void shuffle(int *perm, int n, bbb_rng *rng) {
   }
 }
 
+/* The minibatch's rows of x, standardized, and of y. */
 static void gather(const bbb_data *d, const int *rows_idx, int rows,
                    real *xb, double *yb) {
   for (int j = 0; j < d->p; j++) {
     const double *xj = d->x + (size_t) j * d->n;
+    double c = d->center[j], s = 1 / d->scale[j];
     real *bj = xb + (size_t) j * rows;
-    for (int i = 0; i < rows; i++) bj[i] = (real) xj[rows_idx[i]];
+    for (int i = 0; i < rows; i++) bj[i] = (real) ((xj[rows_idx[i]] - c) * s);
   }
   for (int i = 0; i < rows; i++) yb[i] = d->y[rows_idx[i]];
 }

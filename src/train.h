@@ -8,6 +8,7 @@
 typedef struct {
   const double *x, *y;  /* x: n x p column-major; y: n */
   int n, p;
+  const double *center, *scale; /* standardisation of the columns of x */
 } bbb_data;
 
 typedef struct {

@@ -1,0 +1,61 @@
+/* Checks and summaries of a design matrix without copying it (a design
+ * can be most of the memory of a fit): the first non-finite value and the
+ * first value beyond a limit, and the column means and standard
+ * deviations used for standardisation. */
+#define R_NO_REMAP
+#include <R.h>
+#include <Rinternals.h>
+#include <math.h>
+
+static void check_matrix(SEXP x, int *n, int *p) {
+  SEXP dim = Rf_getAttrib(x, R_DimSymbol);
+  if (TYPEOF(x) != REALSXP || TYPEOF(dim) != INTSXP || XLENGTH(dim) != 2)
+    Rf_error("'x' must be a double matrix");
+  *n = INTEGER(dim)[0];
+  *p = INTEGER(dim)[1];
+}
+
+/* 1-based positions of the first non-finite value and of the first value
+ * with |x| > limit (0 for none). */
+SEXP bbb_scan(SEXP x, SEXP limit_) {
+  if (TYPEOF(x) != REALSXP) Rf_error("'x' must be a double vector");
+  if (TYPEOF(limit_) != REALSXP || XLENGTH(limit_) != 1)
+    Rf_error("'limit' must be one number");
+  double limit = REAL(limit_)[0], *v = REAL(x);
+  R_xlen_t n = XLENGTH(x), bad = 0, big = 0;
+  for (R_xlen_t i = 0; i < n && !bad; i++) {
+    if (!isfinite(v[i])) bad = i + 1;
+    else if (!big && fabs(v[i]) > limit) big = i + 1;
+  }
+  SEXP out = PROTECT(Rf_allocVector(REALSXP, 2));
+  REAL(out)[0] = (double) bad;
+  REAL(out)[1] = (double) big;
+  UNPROTECT(1);
+  return out;
+}
+
+/* Column means and standard deviations (n - 1), the deviations scaled by
+ * their largest absolute value so that squares cannot overflow. */
+SEXP bbb_col_stats(SEXP x) {
+  int n, p;
+  check_matrix(x, &n, &p);
+  if (n < 2) Rf_error("'x' must have at least two rows");
+  SEXP out = PROTECT(Rf_allocMatrix(REALSXP, 2, p));
+  for (int j = 0; j < p; j++) {
+    const double *c = REAL(x) + (size_t) j * n;
+    double mean = 0, big = 0, ss = 0;
+    for (int i = 0; i < n; i++) mean += c[i];
+    mean /= n;
+    for (int i = 0; i < n; i++) big = fmax(big, fabs(c[i] - mean));
+    if (big > 0) {
+      for (int i = 0; i < n; i++) {
+        double d = (c[i] - mean) / big;
+        ss += d * d;
+      }
+    }
+    REAL(out)[2 * j] = mean;
+    REAL(out)[2 * j + 1] = big * sqrt(ss / (n - 1));
+  }
+  UNPROTECT(1);
+  return out;
+}
