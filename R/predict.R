@@ -46,23 +46,14 @@ predict.bbb_fit <- function(object, newdata, type = "response",
   check_no_dots(..., fn = "predict()")
   check_predict_type(object, type, interval)
   x <- model_inputs(object, newdata)
-  eta <- engine_draws(object, x, as.integer(nsamples))
   multi <- object$family == "multinomial"
-  if (type == "class") {
-    if (!object$family %in% c("binomial", "multinomial")) {
-      abort("`type = \"class\"` needs a binomial or multinomial fit.")
-    }
-    return(predict_class(object, eta))
-  }
-  mu <- if (type == "link") drop_k(eta, object) else mean_function(object, eta)
+  scale <- if (type == "link") "link" else "response"
+  mu <- drop_k(engine_draws(object, x, nsamples, scale), object)
   if (multi) dimnames(mu) <- list(NULL, rownames(x), object$levels)
+  if (type == "class") return(predict_class(object, mu))
   if (type == "samples") return(mu)
   if (type == "predictive" || interval == "prediction") {
-    if (multi && interval == "prediction") {
-      abort("Prediction intervals need an ordered response; for the ",
-            "multinomial family use `type = \"predictive\"` draws.")
-    }
-    ydraw <- draw_response(object, mean_function(object, eta))
+    ydraw <- draw_response(object, mu)
     if (type == "predictive") return(ydraw)
   }
   fit <- if (multi) apply(mu, c(2L, 3L), mean) else colMeans(mu)
@@ -97,22 +88,28 @@ model_inputs <- function(object, newdata) {
   new_design(object$prep, newdata)
 }
 
-# Draws of the linear predictor: an nsim x n x K array.
-engine_draws <- function(fit, x, nsim) {
-  eta <- .Call(C_bbb_predict, net_spec(fit), get_theta(fit), x, nsim,
-               fit$control$threads)
-  if (!all(is.finite(eta))) {
-    abort("The network's output is non-finite (overflow) for some rows of ",
-          "the data; are they far outside the training range?")
-  }
-  eta
+# Draws of the linear predictor (scale "link") or of the mean on the
+# response scale ("response"): an nsim x n x K array, computed in C. A
+# non-finite value is an error there.
+engine_draws <- function(fit, x, nsim, scale = "link") {
+  link <- if (scale == "response") response_link(fit)
+  .Call(C_bbb_predict, net_spec(fit), get_theta(fit), x, as.integer(nsim),
+        fit$control$threads, link)
 }
 
-drop_k <- function(eta, fit) {
-  if (fit$family == "multinomial") eta else matrix(eta, dim(eta)[1L])
+# How the engine maps eta to the mean (see bbb_link in src/train.h).
+response_link <- function(fit) {
+  kind <- switch(fit$family, gaussian = 1L, binomial = 2L, poisson = 3L,
+                 multinomial = 4L)
+  list(kind = kind, shift = as.double(fit$y_center),
+       scale = as.double(fit$y_scale))
 }
 
-# Draws of the mean function on the response scale.
+drop_k <- function(draws, fit) {
+  if (fit$family == "multinomial") draws else matrix(draws, dim(draws)[1L])
+}
+
+# Draws of the mean function on the response scale, from draws of eta.
 mean_function <- function(fit, eta) {
   mu <- switch(fit$family,
     gaussian = matrix(eta, dim(eta)[1L]) * fit$y_scale + fit$y_center,
@@ -150,9 +147,9 @@ draw_response <- function(fit, mu) {
   )
 }
 
-predict_class <- function(fit, eta) {
+# The most probable class, from draws of the class probabilities.
+predict_class <- function(fit, mu) {
   lev <- fit$levels %||% c("0", "1")
-  mu <- mean_function(fit, eta)
   if (fit$family == "binomial") {
     idx <- 1L + (colMeans(mu) > 0.5)
   } else {

@@ -299,7 +299,10 @@ SEXP bbb_objective(SEXP spec, SEXP theta_, SEXP x, SEXP y, SEXP noise,
   return out;
 }
 
-SEXP bbb_predict(SEXP spec, SEXP theta, SEXP x, SEXP nsim_, SEXP threads_) {
+/* Draws of the linear predictor (link NULL) or of the mean on the response
+ * scale (link = list(kind, shift, scale), see bbb_link). */
+SEXP bbb_predict(SEXP spec, SEXP theta, SEXP x, SEXP nsim_, SEXP threads_,
+                 SEXP link) {
   bbb_net net;
   unpack_net(spec, &net);
   net.estimator = EST_WEIGHT;
@@ -309,6 +312,8 @@ SEXP bbb_predict(SEXP spec, SEXP theta, SEXP x, SEXP nsim_, SEXP threads_) {
   if (TYPEOF(nsim_) != INTSXP || XLENGTH(nsim_) != 1 ||
       INTEGER(nsim_)[0] < 1)
     Rf_error("'nsim' must be one positive integer");
+  /* Rows go through the network 256 at a time, so that a block of hidden
+   * units stays in cache across all draws of a group. */
   /* Bounded as in bbb_train: libgomp puts per-thread start data on the C
    * stack, so an absurd count overflows it (a segfault). */
   if (TYPEOF(threads_) != INTSXP || XLENGTH(threads_) != 1 ||
@@ -319,14 +324,27 @@ SEXP bbb_predict(SEXP spec, SEXP theta, SEXP x, SEXP nsim_, SEXP threads_) {
     Rf_error("%d draws for %d rows would need more than 4e9 numbers", nsim,
              n);
 
+  bbb_link lk = {LINK_NONE, 0, 1};
+  if (link != R_NilValue) {
+    lk.kind = get_int(link, "kind", 0, 4);
+    lk.shift = get_dbl(link, "shift", -1e300, 1e300);
+    lk.scale = get_dbl(link, "scale", -1e300, 1e300);
+    if ((lk.kind == LINK_SOFTMAX) != (net.family == FAM_MULTINOMIAL))
+      Rf_error("the softmax link goes with the multinomial family only");
+  }
+
   SEXP out = PROTECT(Rf_alloc3DArray(REALSXP, nsim, n, k));
   bbb_trainer tr;
   bbb_rng rng;
-  trainer_alloc(&tr, &net, n < 4096 ? n : 4096, INTEGER(threads_)[0]);
+  trainer_alloc(&tr, &net, n < 256 ? n : 256, INTEGER(threads_)[0]);
   GetRNGstate();
   rng_seed_from_r(&rng);
   PutRNGstate();
-  predict_draws(&tr, REAL(theta), REAL(x), n, nsim, &rng, REAL(out));
+  int bad = predict_draws(&tr, REAL(theta), REAL(x), n, nsim, &rng, &lk,
+                          REAL(out));
+  if (bad)
+    Rf_error("the network's output is non-finite (overflow) for some rows "
+             "of the data; are they far outside the training range?");
   UNPROTECT(1);
   return out;
 }
@@ -359,3 +377,26 @@ SEXP bbb_rnorm(SEXP n_, SEXP method_) {
 
 /* Whether precision = "single" is available (the BLAS has sgemm). */
 SEXP bbb_have_sgemm(void) { return Rf_ScalarLogical(have_sgemm()); }
+
+/* For the benchmarks: time `reps` matrix products of one shape through the
+ * engine's BLAS calls (op codes "N" or "T"). */
+SEXP bbb_gemm_bench(SEXP shape, SEXP ops, SEXP reps, SEXP single) {
+  if (TYPEOF(shape) != INTSXP || XLENGTH(shape) != 3)
+    Rf_error("'shape' must be three integers");
+  if (TYPEOF(ops) != STRSXP || XLENGTH(ops) != 2)
+    Rf_error("'ops' must be two strings");
+  if (TYPEOF(reps) != INTSXP || XLENGTH(reps) != 1 || INTEGER(reps)[0] < 1)
+    Rf_error("'reps' must be one positive integer");
+  if (TYPEOF(single) != LGLSXP || XLENGTH(single) != 1)
+    Rf_error("'single' must be TRUE or FALSE");
+  const int *s = INTEGER(shape);
+  for (int i = 0; i < 3; i++)
+    if (s[i] < 1 || s[i] > 100000) Rf_error("'shape' must be in [1, 1e5]");
+  const char *ta = CHAR(STRING_ELT(ops, 0)), *tb = CHAR(STRING_ELT(ops, 1));
+  if ((ta[0] != 'N' && ta[0] != 'T') || (tb[0] != 'N' && tb[0] != 'T'))
+    Rf_error("'ops' must be \"N\" or \"T\"");
+  if (LOGICAL(single)[0] && !have_sgemm()) Rf_error("no sgemm");
+  int ok = (LOGICAL(single)[0] ? gemm_bench_single : gemm_bench_double)(
+    ta, tb, s[0], s[1], s[2], INTEGER(reps)[0]);
+  return Rf_ScalarLogical(ok);
+}

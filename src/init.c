@@ -7,22 +7,24 @@
 
 SEXP bbb_train(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP bbb_objective(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
-SEXP bbb_predict(SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP bbb_predict(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP bbb_rnorm(SEXP, SEXP);
 SEXP bbb_col_quantiles(SEXP, SEXP);
 SEXP bbb_have_sgemm(void);
 SEXP bbb_scan(SEXP, SEXP);
 SEXP bbb_col_stats(SEXP);
+SEXP bbb_gemm_bench(SEXP, SEXP, SEXP, SEXP);
 
 static const R_CallMethodDef call_methods[] = {
   {"bbb_train", (DL_FUNC) &bbb_train, 9},
   {"bbb_objective", (DL_FUNC) &bbb_objective, 6},
-  {"bbb_predict", (DL_FUNC) &bbb_predict, 5},
+  {"bbb_predict", (DL_FUNC) &bbb_predict, 6},
   {"bbb_rnorm", (DL_FUNC) &bbb_rnorm, 2},
   {"bbb_col_quantiles", (DL_FUNC) &bbb_col_quantiles, 2},
   {"bbb_have_sgemm", (DL_FUNC) &bbb_have_sgemm, 0},
   {"bbb_scan", (DL_FUNC) &bbb_scan, 2},
   {"bbb_col_stats", (DL_FUNC) &bbb_col_stats, 1},
+  {"bbb_gemm_bench", (DL_FUNC) &bbb_gemm_bench, 4},
   {NULL, NULL, 0}
 };
 

@@ -24,6 +24,7 @@
 #include <math.h>
 #include <string.h>
 #include "bbb.h"
+#include "train.h"
 #include "vmath.h"
 
 BBB_API real *real_zeros(size_t n) {
@@ -235,4 +236,18 @@ BBB_API void mlp_backward_local(const bbb_net *net, const real *mu,
     d = next;
     next = (next == wk->d1) ? wk->d2 : wk->d1;
   }
+}
+
+/* For the benchmarks: `reps` products of one shape as the engine makes
+ * them (C = op(A) op(B), m x n, inner dimension k), on constant data. */
+int GEMM_BENCH(const char *ta, const char *tb, int m, int n, int k,
+               int reps) {
+  int lda = ta[0] == 'N' ? m : k, ldb = tb[0] == 'N' ? k : n;
+  real *a = real_zeros((size_t) m * k), *b = real_zeros((size_t) k * n);
+  real *c = real_zeros((size_t) m * n);
+  for (size_t i = 0; i < (size_t) m * k; i++) a[i] = (real) 0.5;
+  for (size_t i = 0; i < (size_t) k * n; i++) b[i] = (real) 0.25;
+  for (int r = 0; r < reps; r++)
+    gemm(ta, tb, m, n, k, a, lda, b, ldb, 0, c, m);
+  return c[0] > 0;
 }

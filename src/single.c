@@ -34,6 +34,12 @@ int have_sgemm(void) { return F77_NAME(sgemm) != NULL; }
 
 int have_sgemm(void) { return 0; }
 
+int gemm_bench_single(const char *ta, const char *tb, int m, int n, int k,
+                      int reps) {
+  (void) ta; (void) tb; (void) m; (void) n; (void) k; (void) reps;
+  return 0;
+}
+
 int train_run_single(TRAIN_RUN_ARGS) {
   (void) net; (void) d; (void) theta; (void) m; (void) v; (void) t;
   (void) ctl; (void) threads; (void) rng; (void) base; (void) trace; (void) fail_epoch;

@@ -46,10 +46,16 @@ BBB_API void trainer_params(bbb_trainer *tr, real *theta, real *m, real *v,
 int train_run_double(TRAIN_RUN_ARGS);
 int train_run_single(TRAIN_RUN_ARGS);
 int have_sgemm(void);
+int gemm_bench_double(const char *ta, const char *tb, int m, int n, int k,
+                      int reps);
+int gemm_bench_single(const char *ta, const char *tb, int m, int n, int k,
+                      int reps);
 #ifdef BBB_SINGLE
 #define TRAIN_RUN train_run_single
+#define GEMM_BENCH gemm_bench_single
 #else
 #define TRAIN_RUN train_run_double
+#define GEMM_BENCH gemm_bench_double
 #endif
 
 /* objective.c */
@@ -57,7 +63,14 @@ double objective_eval(bbb_trainer *tr, double *theta, const double *noise,
                       int rows, double kl_w, double *nll, double *kl);
 
 /* predict.c */
-void predict_draws(bbb_trainer *tr, const double *theta, const double *x,
-                   int n, int nsim, bbb_rng *rng, double *out);
+enum { LINK_NONE = 0, LINK_SHIFT = 1, LINK_LOGIT = 2, LINK_LOG = 3,
+       LINK_SOFTMAX = 4 };
+typedef struct {
+  int kind;
+  double shift, scale; /* LINK_SHIFT: shift + scale eta */
+} bbb_link;
+int predict_draws(bbb_trainer *tr, const double *theta, const double *x,
+                  int n, int nsim, bbb_rng *rng, const bbb_link *lk,
+                  double *out);
 
 #endif

@@ -1,0 +1,108 @@
+# The bbb side of the speed comparison, one configuration per process (so
+# that peak memory and the BLAS thread count are those of this run):
+#
+#   Rscript bench/bbb_run.R CONFIG THREADS PRECISION REPS WARMUP
+#
+# prints one JSON line: seconds per unit (step for a, epoch for b and c) for
+# each rep, their median, the peak resident memory of the process, the size
+# of the data, and for b the time of predict() with 1000 draws on the
+# 10,000 rows, for c the share of a step spent in matrix products at the
+# rate the BLAS reaches on those same products. The models and objectives
+# are those of torch_reference.py (see README.md).
+args <- commandArgs(trailingOnly = TRUE)
+config <- args[1]
+threads <- as.integer(args[2])
+precision <- args[3]
+reps <- as.integer(args[4])
+warmup <- as.integer(args[5])
+suppressPackageStartupMessages(library(bbb))
+
+set.seed(42)
+spec <- switch(config,
+  a = list(n = 100, p = 3, hidden = 32, family = "binomial", k = 1,
+           batch = 100, samples = 2, epochs = 5000, unit = "step"),
+  b = list(n = 10000, p = 8, hidden = 50, family = "gaussian", k = 1,
+           batch = 32, samples = 1, epochs = 10, unit = "epoch"),
+  c = list(n = 60000, p = 784, hidden = c(400, 400), family = "multinomial",
+           k = 10, batch = 128, samples = 1, epochs = 1, unit = "epoch"))
+x <- matrix(rnorm(spec$n * spec$p), spec$n, spec$p)
+y <- switch(spec$family,
+  binomial = rbinom(spec$n, 1, 0.6),
+  gaussian = rnorm(spec$n),
+  multinomial = factor(sample(0:9, spec$n, TRUE)))
+
+fit_once <- function() {
+  bbb_fit(x, y, hidden = spec$hidden, family = spec$family,
+          prior = prior_mixture(), batch_size = spec$batch,
+          n_samples = spec$samples, epochs = spec$epochs, lr = 1e-3,
+          rho_init = -5, standardize = FALSE, keep_data = FALSE,
+          precision = precision, threads = threads, verbose = FALSE)
+}
+elapsed <- function(expr) {
+  t0 <- proc.time()[["elapsed"]]
+  force(expr)
+  proc.time()[["elapsed"]] - t0
+}
+for (i in seq_len(warmup)) fit <- fit_once()
+per_unit <- if (spec$unit == "step") {
+  spec$epochs * ceiling(spec$n / spec$batch)
+} else {
+  spec$epochs
+}
+times <- vapply(seq_len(reps), function(i) {
+  elapsed(fit <<- fit_once()) / per_unit
+}, 0)
+
+out <- list(config = config, side = "bbb", threads = threads,
+            precision = precision,
+            blas_threads = Sys.getenv("OPENBLAS_NUM_THREADS", NA),
+            unit = spec$unit, times = times, median = median(times),
+            data_mb = (object.size(x) + object.size(y)) / 2^20)
+
+if (config == "b") {
+  pt <- vapply(1:3, function(i) {
+    elapsed(predict(fit, x, nsamples = 1000L))
+  }, 0)
+  out$predict_1000x10000_s <- median(pt)
+}
+
+if (config == "c") {
+  # The products of one step: forward Z = H W, backward gW = H' D and
+  # dH = D W' (not for the input layer), with B = 128 rows.
+  widths <- c(784, 400, 400, 10)
+  shapes <- list()
+  for (l in 1:3) {
+    nin <- widths[l]
+    nout <- widths[l + 1]
+    shapes[[length(shapes) + 1]] <- list(c(128L, nout, nin), c("N", "N"))
+    shapes[[length(shapes) + 1]] <- list(c(nin, nout, 128L), c("T", "N"))
+    if (l > 1) {
+      shapes[[length(shapes) + 1]] <- list(c(128L, nin, nout), c("N", "T"))
+    }
+  }
+  gemm_reps <- 200L
+  gemm_s <- sum(vapply(shapes, function(s) {
+    median(vapply(1:3, function(i) {
+      elapsed(.Call(bbb:::C_bbb_gemm_bench, as.integer(s[[1]]), s[[2]],
+                    gemm_reps, precision == "single")) / gemm_reps
+    }, 0))
+  }, 0))
+  flops <- sum(vapply(shapes, function(s) 2 * prod(s[[1]]), 0))
+  steps <- ceiling(spec$n / spec$batch)
+  out$gemm_gflops <- flops / gemm_s / 1e9
+  out$gemm_share <- gemm_s * steps / median(times)
+}
+
+status <- readLines("/proc/self/status")
+hwm <- grep("^VmHWM:", status, value = TRUE)
+out$peak_rss_mb <- as.numeric(gsub("[^0-9]", "", hwm)) / 1024
+
+fmt <- function(v) {
+  if (is.character(v)) return(paste0('"', v, '"'))
+  if (length(v) > 1) return(paste0("[", paste(signif(v, 6), collapse = ", "),
+                                   "]"))
+  if (is.na(v)) return("null")
+  format(signif(v, 6))
+}
+cat("{", paste0('"', names(out), '": ', vapply(out, fmt, ""),
+                collapse = ", "), "}\n", sep = "")
