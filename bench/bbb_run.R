@@ -57,7 +57,7 @@ out <- list(config = config, side = "bbb", threads = threads,
             precision = precision,
             blas_threads = Sys.getenv("OPENBLAS_NUM_THREADS", NA),
             unit = spec$unit, times = times, median = median(times),
-            data_mb = (object.size(x) + object.size(y)) / 2^20)
+            data_mb = as.numeric(object.size(x) + object.size(y)) / 2^20)
 
 if (config == "b") {
   pt <- vapply(1:3, function(i) {

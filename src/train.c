@@ -64,7 +64,8 @@ BBB_API void trainer_sample(bbb_trainer *tr, const real *theta,
   const bbb_net *net = tr->net;
   int weight = net->estimator == EST_WEIGHT;
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(tr->threads) schedule(static)
+#pragma omp parallel for num_threads(tr->threads) schedule(static) \
+  if (tr->n_chunks > 1)
 #endif
   for (int c = 0; c < tr->n_chunks; c++) {
     int from = chunk_from(c), to = chunk_to(net, c);
@@ -115,7 +116,8 @@ BBB_API void trainer_params(bbb_trainer *tr, real *theta, real *m, real *v,
   const bbb_net *net = tr->net;
   int weight = net->estimator == EST_WEIGHT;
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(tr->threads) schedule(static)
+#pragma omp parallel for num_threads(tr->threads) schedule(static) \
+  if (tr->n_chunks > 1)
 #endif
   for (int c = 0; c < tr->n_chunks; c++) {
     int from = chunk_from(c), to = chunk_to(net, c);
