@@ -201,6 +201,28 @@ static SEXP rng_save(const engine_state *es) {
   return out;
 }
 
+/* One engine run, in a form that R_ExecWithCleanup can call. */
+typedef struct {
+  const bbb_net *net;
+  bbb_data data;
+  double *theta, *m, *v, *t;
+  const bbb_train_control *ctl;
+  int threads, single;
+  engine_state es;
+  double *trace;
+  int status, fail_epoch, fail_step;
+} train_call;
+
+static SEXP train_call_run(void *p) {
+  train_call *c = (train_call *) p;
+  c->status = (c->single ? train_run_single : train_run_double)(
+    c->net, &c->data, c->theta, c->m, c->v, c->t, c->ctl, c->threads,
+    &c->es.master, c->es.base, c->trace, &c->fail_epoch, &c->fail_step);
+  return R_NilValue;
+}
+
+static void blas_threads_cleanup(void *p) { blas_threads_restore(*(int *) p); }
+
 SEXP bbb_train(SEXP spec, SEXP theta_, SEXP m_, SEXP v_, SEXP t_, SEXP x,
                SEXP y, SEXP ctrl, SEXP rng_state) {
   bbb_net net;
@@ -232,19 +254,22 @@ SEXP bbb_train(SEXP spec, SEXP theta_, SEXP m_, SEXP v_, SEXP t_, SEXP x,
   for (R_xlen_t i = 0; i < 2 * (R_xlen_t) ctl.epochs; i++)
     REAL(trace)[i] = NA_REAL;
 
-  engine_state es;
   SEXP center = list_get(ctrl, "center"), scale = list_get(ctrl, "scale");
   check_finite(center, net.width[0], "center");
   check_finite(scale, net.width[0], "scale");
   for (int j = 0; j < net.width[0]; j++)
     if (!(REAL(scale)[j] > 0)) Rf_error("'scale' must be positive");
-  bbb_data data = {REAL(x), REAL(y), n, net.width[0], REAL(center),
-                   REAL(scale)};
-  rng_resume(&es, rng_state);
-  int fail_epoch = 0, fail_step = 0;
-  int status = (single ? train_run_single : train_run_double)(
-    &net, &data, REAL(theta), REAL(m), REAL(v), &t, &ctl, threads,
-    &es.master, es.base, REAL(trace), &fail_epoch, &fail_step);
+  train_call call = {&net,
+                     {REAL(x), REAL(y), n, net.width[0], REAL(center),
+                      REAL(scale)},
+                     REAL(theta), REAL(m), REAL(v), &t, &ctl, threads, single,
+                     {{{0}}, 0}, REAL(trace), 0, 0, 0};
+  rng_resume(&call.es, rng_state);
+  int blas_old = blas_threads_set(1);
+  R_ExecWithCleanup(train_call_run, &call, blas_threads_cleanup, &blas_old);
+  int status = call.status, fail_epoch = call.fail_epoch;
+  int fail_step = call.fail_step;
+  const engine_state es = call.es;
 
   const char *names[] = {"theta", "m", "v", "t", "trace", "status",
                          "fail_epoch", "fail_step", "rng_state"};
@@ -380,7 +405,8 @@ SEXP bbb_have_sgemm(void) { return Rf_ScalarLogical(have_sgemm()); }
 
 /* For the benchmarks: time `reps` matrix products of one shape through the
  * engine's BLAS calls (op codes "N" or "T"). */
-SEXP bbb_gemm_bench(SEXP shape, SEXP ops, SEXP reps, SEXP single) {
+SEXP bbb_gemm_bench(SEXP shape, SEXP ops, SEXP reps, SEXP single,
+                    SEXP threads) {
   if (TYPEOF(shape) != INTSXP || XLENGTH(shape) != 3)
     Rf_error("'shape' must be three integers");
   if (TYPEOF(ops) != STRSXP || XLENGTH(ops) != 2)
@@ -396,7 +422,15 @@ SEXP bbb_gemm_bench(SEXP shape, SEXP ops, SEXP reps, SEXP single) {
   if ((ta[0] != 'N' && ta[0] != 'T') || (tb[0] != 'N' && tb[0] != 'T'))
     Rf_error("'ops' must be \"N\" or \"T\"");
   if (LOGICAL(single)[0] && !have_sgemm()) Rf_error("no sgemm");
+  if (TYPEOF(threads) != INTSXP || XLENGTH(threads) != 1 ||
+      INTEGER(threads)[0] < 1 || INTEGER(threads)[0] > 1024)
+    Rf_error("'threads' must be one integer in [1, 1024]");
+  int blas_old = blas_threads_set(1);
   int ok = (LOGICAL(single)[0] ? gemm_bench_single : gemm_bench_double)(
-    ta, tb, s[0], s[1], s[2], INTEGER(reps)[0]);
+    ta, tb, s[0], s[1], s[2], INTEGER(reps)[0], INTEGER(threads)[0]);
+  blas_threads_restore(blas_old);
   return Rf_ScalarLogical(ok);
 }
+
+/* OpenBLAS's thread count (0 for another BLAS), for the tests. */
+SEXP bbb_blas_threads(void) { return Rf_ScalarInteger(blas_threads_get()); }

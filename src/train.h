@@ -46,10 +46,16 @@ BBB_API void trainer_params(bbb_trainer *tr, real *theta, real *m, real *v,
 int train_run_double(TRAIN_RUN_ARGS);
 int train_run_single(TRAIN_RUN_ARGS);
 int have_sgemm(void);
+
+/* blas_threads.c */
+int blas_threads_get(void);
+int blas_threads_set(int n);
+void blas_threads_restore(int old);
+
 int gemm_bench_double(const char *ta, const char *tb, int m, int n, int k,
-                      int reps);
+                      int reps, int threads);
 int gemm_bench_single(const char *ta, const char *tb, int m, int n, int k,
-                      int reps);
+                      int reps, int threads);
 #ifdef BBB_SINGLE
 #define TRAIN_RUN train_run_single
 #define GEMM_BENCH gemm_bench_single

@@ -94,3 +94,18 @@ test_that("splitting the epochs into engine calls does not change a fit", {
   expect_identical(b$theta, once$theta)
   expect_identical(b$rng_state, once$rng_state)
 })
+
+test_that("training leaves the BLAS thread count as it was", {
+  # The engine makes OpenBLAS single-threaded while it runs its own
+  # threads, and must put the count back, also after an error.
+  get <- function() .Call(bbb:::C_bbb_blas_threads)
+  skip_if(get() == 0L, "the BLAS is not OpenBLAS")
+  before <- get()
+  set.seed(1)
+  x <- matrix(stats::rnorm(200), 100, 2)
+  fit <- bbb_fit(x, x[, 1], hidden = 3, epochs = 2, verbose = FALSE)
+  expect_equal(get(), before)
+  expect_error(bbb_fit(x, x[, 1], family = "poisson", lr = 1e6, epochs = 50,
+                       verbose = FALSE))
+  expect_equal(get(), before)
+})

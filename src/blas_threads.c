@@ -1,0 +1,44 @@
+/* The engine runs its own threads (the `threads` argument) over the
+ * parameters and over halves of the large matrix products, and wants a
+ * single-threaded BLAS meanwhile: a second pool of threads on the same
+ * cores (OpenBLAS's own) spins against the first and slows both, often by
+ * several times. OpenBLAS is asked through its own API, looked up at run
+ * time, so that bbb still works with any BLAS; the count is put back when
+ * the engine returns, also after an error or an interrupt (ffi.c). */
+#if defined(__unix__) || defined(__APPLE__)
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <dlfcn.h>
+#include <stddef.h>
+
+typedef int (*get_fn)(void);
+typedef void (*set_fn)(int);
+
+/* The current count, or 0 if the BLAS is not OpenBLAS. */
+int blas_threads_get(void) {
+  get_fn get = (get_fn) dlsym(RTLD_DEFAULT, "openblas_get_num_threads");
+  return get ? get() : 0;
+}
+
+/* Returns the previous count, or 0 if the BLAS is not OpenBLAS. */
+int blas_threads_set(int n) {
+  get_fn get = (get_fn) dlsym(RTLD_DEFAULT, "openblas_get_num_threads");
+  set_fn set = (set_fn) dlsym(RTLD_DEFAULT, "openblas_set_num_threads");
+  if (!get || !set) return 0;
+  int old = get();
+  if (old != n) set(n);
+  return old;
+}
+#else
+int blas_threads_get(void) { return 0; }
+
+int blas_threads_set(int n) {
+  (void) n;
+  return 0;
+}
+#endif
+
+void blas_threads_restore(int old) {
+  if (old > 0) blas_threads_set(old);
+}
