@@ -11,20 +11,37 @@
 #endif
 #include <dlfcn.h>
 #include <stddef.h>
+#include <string.h>
 
 typedef int (*get_fn)(void);
 typedef void (*set_fn)(int);
 
+/* A function from the loaded libraries, or NULL. (Copied through void *
+ * as POSIX suggests: ISO C has no cast from object to function pointer.) */
+static get_fn find_get(void) {
+  get_fn f = NULL;
+  void *p = dlsym(RTLD_DEFAULT, "openblas_get_num_threads");
+  if (p) memcpy(&f, &p, sizeof f);
+  return f;
+}
+
+static set_fn find_set(void) {
+  set_fn f = NULL;
+  void *p = dlsym(RTLD_DEFAULT, "openblas_set_num_threads");
+  if (p) memcpy(&f, &p, sizeof f);
+  return f;
+}
+
 /* The current count, or 0 if the BLAS is not OpenBLAS. */
 int blas_threads_get(void) {
-  get_fn get = (get_fn) dlsym(RTLD_DEFAULT, "openblas_get_num_threads");
+  get_fn get = find_get();
   return get ? get() : 0;
 }
 
 /* Returns the previous count, or 0 if the BLAS is not OpenBLAS. */
 int blas_threads_set(int n) {
-  get_fn get = (get_fn) dlsym(RTLD_DEFAULT, "openblas_get_num_threads");
-  set_fn set = (set_fn) dlsym(RTLD_DEFAULT, "openblas_set_num_threads");
+  get_fn get = find_get();
+  set_fn set = find_set();
   if (!get || !set) return 0;
   int old = get();
   if (old != n) set(n);
