@@ -18,9 +18,13 @@
 #' whole training set: the KL term is counted once per epoch, the data term
 #' once per observation. The optimiser steps on \eqn{F_i / B} (per-example
 #' scale) so that `lr` does not depend on the size of the data. The trace
-#' reports, per epoch, `nll` (the summed data term), `kl` (the KL term) and
-#' `elbo = -(nll + kl)`. With the gaussian prior the KL term is exact
-#' (closed form); with the mixture prior it is a Monte Carlo estimate.
+#' reports, per epoch, `nll` (the data term, summed over the epoch's
+#' minibatches), `kl` (the KL term of the whole network, taken at the
+#' epoch's last minibatch) and `elbo = -(nll + kl)`. With the gaussian prior
+#' the KL term is exact (closed form); with the mixture prior it is the
+#' Monte Carlo estimate \eqn{\log q(w) - \log P(w)} of that step's weight
+#' draws (computing it costs two logarithms per weight, so it is not done
+#' at every step).
 #'
 #' @param x A numeric matrix or a data frame of predictors (factors become
 #'   dummy columns), or a formula for the formula method.
