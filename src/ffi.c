@@ -337,8 +337,6 @@ SEXP bbb_predict(SEXP spec, SEXP theta, SEXP x, SEXP nsim_, SEXP threads_,
   if (TYPEOF(nsim_) != INTSXP || XLENGTH(nsim_) != 1 ||
       INTEGER(nsim_)[0] < 1)
     Rf_error("'nsim' must be one positive integer");
-  /* Rows go through the network 256 at a time, so that a block of hidden
-   * units stays in cache across all draws of a group. */
   /* Bounded as in bbb_train: libgomp puts per-thread start data on the C
    * stack, so an absurd count overflows it (a segfault). */
   if (TYPEOF(threads_) != INTSXP || XLENGTH(threads_) != 1 ||
@@ -359,14 +357,14 @@ SEXP bbb_predict(SEXP spec, SEXP theta, SEXP x, SEXP nsim_, SEXP threads_,
   }
 
   SEXP out = PROTECT(Rf_alloc3DArray(REALSXP, nsim, n, k));
-  bbb_trainer tr;
   bbb_rng rng;
-  trainer_alloc(&tr, &net, n < 256 ? n : 256, INTEGER(threads_)[0]);
   GetRNGstate();
   rng_seed_from_r(&rng);
   PutRNGstate();
-  int bad = predict_draws(&tr, REAL(theta), REAL(x), n, nsim, &rng, &lk,
-                          REAL(out));
+  int blas_old = blas_threads_set(1);
+  int bad = predict_draws(&net, INTEGER(threads_)[0], REAL(theta), REAL(x),
+                          n, nsim, &rng, &lk, REAL(out));
+  blas_threads_restore(blas_old);
   if (bad)
     Rf_error("the network's output is non-finite (overflow) for some rows "
              "of the data; are they far outside the training range?");

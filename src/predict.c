@@ -15,9 +15,13 @@
 #include <R.h>
 #include <math.h>
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 #include "bbb.h"
 #include "train.h"
 
+#define BLOCK_ROWS 256   /* a block of hidden units stays in cache */
 #define GROUP_MAX 64
 #define GROUP_BUDGET (1 << 23) /* weights held at once, in doubles */
 
@@ -38,49 +42,85 @@ static double link_inverse(const bbb_link *lk, const double *eta, int k,
   }
 }
 
-/* Returns 0, or 1 if a value is not finite. */
-int predict_draws(bbb_trainer *tr, const double *theta, const double *x,
-                  int n, int nsim, bbb_rng *rng, const bbb_link *lk,
-                  double *out) {
+/* One group of draws (first, first + count): weights sampled up front,
+ * then each block of rows through every draw, the results for a row
+ * written next to each other. ws and eta are scratch for this group.
+ * Returns 1 if a value is not finite. */
+static int predict_group(bbb_trainer *tr, const double *theta,
+                         const double *x, int n, int nsim,
+                         const uint64_t *seeds, int first, int count,
+                         const bbb_link *lk, double *ws, double *eta,
+                         double *out) {
   const bbb_net *net = tr->net;
   int L = net->n_layers, p = net->width[0], P = net->n_par;
-  int k = net->width[L], block = tr->wk.rows;
-  int group = GROUP_BUDGET / P;
-  group = group < 1 ? 1 : group > GROUP_MAX ? GROUP_MAX : group;
-  group = group > nsim ? nsim : group;
-  double *ws = (double *) R_alloc((size_t) group * P, sizeof(double));
-  double *eta = (double *) R_alloc((size_t) group * block * k,
-                                   sizeof(double));
-  int bad = 0;
-  for (int d0 = 0; d0 < nsim; d0 += group) {
-    int g_n = nsim - d0 < group ? nsim - d0 : group;
-    for (int g = 0; g < g_n; g++) {
-      trainer_sample(tr, theta, rng_next(rng) | 1, d0 + g == 0);
-      memcpy(ws + (size_t) g * P, tr->smp.w, P * sizeof(double));
+  int k = net->width[L], block = tr->wk.rows, bad = 0;
+  for (int g = 0; g < count; g++) {
+    trainer_sample(tr, theta, seeds[first + g], g == 0);
+    memcpy(ws + (size_t) g * P, tr->smp.w, P * sizeof(double));
+  }
+  for (int from = 0; from < n; from += block) {
+    int rows = n - from < block ? n - from : block;
+    for (int j = 0; j < p; j++)
+      memcpy(tr->wk.h[0] + (size_t) j * rows, x + (size_t) j * n + from,
+             rows * sizeof(double));
+    for (int g = 0; g < count; g++) {
+      mlp_forward(net, ws + (size_t) g * P, &tr->wk, rows);
+      memcpy(eta + (size_t) g * rows * k, tr->wk.h[L],
+             (size_t) rows * k * sizeof(double));
     }
-    for (int from = 0; from < n; from += block) {
-      int rows = n - from < block ? n - from : block;
-      size_t stride = (size_t) rows; /* between outputs of one draw */
-      for (int j = 0; j < p; j++)
-        memcpy(tr->wk.h[0] + (size_t) j * rows, x + (size_t) j * n + from,
-               rows * sizeof(double));
-      for (int g = 0; g < g_n; g++) {
-        mlp_forward(net, ws + (size_t) g * P, &tr->wk, rows);
-        memcpy(eta + (size_t) g * rows * k, tr->wk.h[L],
-               (size_t) rows * k * sizeof(double));
-      }
-      for (int c = 0; c < k; c++) {
-        for (int i = 0; i < rows; i++) {
-          double *o = out + d0 + (size_t) nsim * (from + i + (size_t) n * c);
-          for (int g = 0; g < g_n; g++) {
-            double v = link_inverse(lk, eta + (size_t) g * rows * k + i, k,
-                                    c, stride);
-            bad |= !isfinite(v);
-            o[g] = v;
-          }
+    for (int c = 0; c < k; c++) {
+      for (int i = 0; i < rows; i++) {
+        double *o = out + first + (size_t) nsim * (from + i + (size_t) n * c);
+        for (int g = 0; g < count; g++) {
+          double v = link_inverse(lk, eta + (size_t) g * rows * k + i, k, c,
+                                  rows);
+          bad |= !isfinite(v);
+          o[g] = v;
         }
       }
     }
+  }
+  return bad;
+}
+
+/* All nsim draws, groups spread over `threads` threads (each with its own
+ * scratch). Draw d uses the d-th seed of rng whatever the thread, so the
+ * numbers do not depend on the number of threads. Returns 1 if a value is
+ * not finite. */
+int predict_draws(const bbb_net *net, int threads, const double *theta,
+                  const double *x, int n, int nsim, bbb_rng *rng,
+                  const bbb_link *lk, double *out) {
+  int P = net->n_par, k = net->width[net->n_layers];
+  int block = n < BLOCK_ROWS ? n : BLOCK_ROWS;
+  int group = GROUP_BUDGET / P;
+  group = group < 1 ? 1 : group > GROUP_MAX ? GROUP_MAX : group;
+  group = group > nsim ? nsim : group;
+  int n_groups = (nsim + group - 1) / group;
+  threads = threads > n_groups ? n_groups : threads;
+  uint64_t *seeds = (uint64_t *) R_alloc(nsim, sizeof(uint64_t));
+  for (int d = 0; d < nsim; d++) seeds[d] = rng_next(rng) | 1;
+  bbb_trainer *tr = (bbb_trainer *) R_alloc(threads, sizeof(bbb_trainer));
+  double **ws = (double **) R_alloc(threads, sizeof(double *));
+  double **eta = (double **) R_alloc(threads, sizeof(double *));
+  for (int t = 0; t < threads; t++) {
+    trainer_alloc(&tr[t], net, block, 1);
+    ws[t] = (double *) R_alloc((size_t) group * P, sizeof(double));
+    eta[t] = (double *) R_alloc((size_t) group * block * k, sizeof(double));
+  }
+  int bad = 0;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(threads) schedule(dynamic) \
+  reduction(| : bad) if (threads > 1)
+#endif
+  for (int gi = 0; gi < n_groups; gi++) {
+    int t = 0;
+#ifdef _OPENMP
+    t = omp_get_thread_num();
+#endif
+    int first = gi * group, count = nsim - first < group ? nsim - first :
+      group;
+    bad |= predict_group(&tr[t], theta, x, n, nsim, seeds, first, count, lk,
+                         ws[t], eta[t], out);
   }
   return bad;
 }

@@ -75,8 +75,8 @@ typedef struct {
   int kind;
   double shift, scale; /* LINK_SHIFT: shift + scale eta */
 } bbb_link;
-int predict_draws(bbb_trainer *tr, const double *theta, const double *x,
-                  int n, int nsim, bbb_rng *rng, const bbb_link *lk,
-                  double *out);
+int predict_draws(const bbb_net *net, int threads, const double *theta,
+                  const double *x, int n, int nsim, bbb_rng *rng,
+                  const bbb_link *lk, double *out);
 
 #endif

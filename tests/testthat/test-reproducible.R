@@ -109,3 +109,15 @@ test_that("training leaves the BLAS thread count as it was", {
                        verbose = FALSE))
   expect_equal(get(), before)
 })
+
+test_that("predictions do not depend on the number of threads", {
+  set.seed(12)
+  x <- matrix(stats::rnorm(600), 300, 2)
+  fit <- bbb_fit(x, x[, 1]^2, hidden = 8, epochs = 5, verbose = FALSE)
+  draws <- lapply(1:2, function(th) {
+    fit$control$threads <- th
+    set.seed(13)
+    predict(fit, x, type = "samples", nsamples = 200)
+  })
+  expect_identical(draws[[1]], draws[[2]])
+})
