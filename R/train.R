@@ -25,41 +25,47 @@ train_fit <- function(fit, data, epochs, verbose) {
   }
   interrupted <- FALSE
   failure <- NULL
-  while (done < epochs && !interrupted && is.null(failure)) {
-    ctrl$epochs <- as.integer(min(chunk, epochs - done))
-    started <- proc.time()[["elapsed"]]
-    res <- tryCatch(
-      .Call(C_bbb_train, spec, theta, state$m, state$v, state$t, data$x,
-            data$y, ctrl, rng_state),
-      interrupt = function(e) NULL)
-    if (is.null(res)) {
-      interrupted <- TRUE
-      break
-    }
-    ok_epochs <- if (res$status == 0L) ctrl$epochs else res$fail_epoch - 1L
-    theta <- res$theta
-    state <- list(m = res$m, v = res$v, t = res$t)
-    rng_state <- res$rng_state
-    if (ok_epochs > 0L) {
-      tr <- trace_rows(fit, res$trace[seq_len(ok_epochs), , drop = FALSE],
-                       done)
-      if (validating) {
-        tr$val_nlpd <- NA_real_
-        tr$val_nlpd[ok_epochs] <- validation_nlpd(set_theta(fit, theta),
-                                                  data)
+  # An interrupt may come during the engine call or during the R code
+  # between calls: either way the loop stops and the epochs whose results
+  # were committed (atomically, below) are kept.
+  tryCatch(
+    while (done < epochs && is.null(failure)) {
+      ctrl$epochs <- as.integer(min(chunk, epochs - done))
+      started <- proc.time()[["elapsed"]]
+      res <- .Call(C_bbb_train, spec, theta, state$m, state$v, state$t,
+                   data$x, data$y, ctrl, rng_state)
+      ok_epochs <- if (res$status == 0L) ctrl$epochs else res$fail_epoch - 1L
+      tr <- NULL
+      if (ok_epochs > 0L) {
+        tr <- trace_rows(fit, res$trace[seq_len(ok_epochs), , drop = FALSE],
+                         done)
+        if (validating) {
+          tr$val_nlpd <- NA_real_
+          tr$val_nlpd[ok_epochs] <- validation_nlpd(set_theta(fit,
+                                                              res$theta),
+                                                    data)
+        }
       }
-      trace[[length(trace) + 1L]] <- tr
-      done <- done + ok_epochs
-      elbo_txt <- format(tr$elbo[ok_epochs], digits = 6)
-    }
-    if (res$status != 0L) {
-      failure <- res
-      failure$epoch <- done + 1L
-    }
-    if (verbose) cli::cli_progress_update(set = done, id = bar)
-    took <- proc.time()[["elapsed"]] - started
-    if (!validating && took < 0.1) chunk <- chunk * 2L
-  }
+      suspendInterrupts({
+        theta <- res$theta
+        state <- list(m = res$m, v = res$v, t = res$t)
+        rng_state <- res$rng_state
+        if (!is.null(tr)) {
+          trace[[length(trace) + 1L]] <- tr
+          done <- done + ok_epochs
+          elbo_txt <- format(tr$elbo[ok_epochs], digits = 6)
+        }
+        if (res$status != 0L) {
+          failure <- res
+          failure$epoch <- done + 1L
+        }
+      })
+      if (verbose) cli::cli_progress_update(set = done, id = bar)
+      took <- proc.time()[["elapsed"]] - started
+      if (!validating && took < 0.1) chunk <- chunk * 2L
+    },
+    interrupt = function(e) interrupted <<- TRUE
+  )
   if (verbose) cli::cli_progress_done(id = bar)
 
   fit <- set_theta(fit, theta)
