@@ -71,8 +71,8 @@
 #'   parameters are still stored and returned as doubles. It needs a BLAS
 #'   with `sgemm` (OpenBLAS, MKL, the reference BLAS; not R's internal one).
 #'   Prediction and [bbb_gradient()] always use double precision.
-#' @param threads Threads for training: the passes over the parameters and
-#'   the halves of large matrix products run in parallel. While bbb trains,
+#' @param threads Threads for training (the passes over the parameters) and
+#'   prediction (groups of draws). While bbb trains,
 #'   an OpenBLAS BLAS is kept single-threaded (its own threads would compete
 #'   for the same cores); its setting is restored afterwards. The fit does
 #'   not depend on `threads`.

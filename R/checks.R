@@ -95,7 +95,7 @@ check_prior <- function(prior) {
 }
 
 # A numeric design matrix: finite, at least two rows.
-check_design <- function(x, arg = "x") {
+check_design <- function(x, arg = "x", names = colnames(x)) {
   if (nrow(x) < 2L) {
     abort(sprintf("`%s` must have at least 2 rows, not %d.", arg, nrow(x)))
   }
@@ -106,7 +106,7 @@ check_design <- function(x, arg = "x") {
     where <- which(bad, arr.ind = TRUE)[1L, ]
     abort(sprintf(paste0("`%s` must be finite: it has %d NA, NaN or Inf ",
                          "value(s), the first in row %d, column '%s'."),
-                  arg, sum(bad), where[1L], colnames(x)[where[2L]]))
+                  arg, sum(bad), where[1L], names[where[2L]]))
   }
   if (scan[2L] > 0) {
     big <- abs(x) > 1e150
@@ -114,7 +114,7 @@ check_design <- function(x, arg = "x") {
     abort(sprintf(paste0("`%s` has %d value(s) beyond 1e150 in absolute ",
                          "value, the first in row %d, column '%s'; ",
                          "rescale it."),
-                  arg, sum(big), where[1L], colnames(x)[where[2L]]))
+                  arg, sum(big), where[1L], names[where[2L]]))
   }
   x
 }

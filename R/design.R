@@ -38,16 +38,17 @@ prepare_inputs <- function(x, standardize) {
                            "each column a unique name."),
                     paste0("'", dup, "'", collapse = ", ")))
     }
-    colnames(x) <- nm
-    storage.mode(x) <- "double"
-    prep <- list(terms = NULL, named = named)
+    # The names live in prep: setting them, or the storage mode of a
+    # double matrix, would copy what may be most of the memory of a fit.
+    if (!is.double(x)) storage.mode(x) <- "double"
+    prep <- list(terms = NULL, named = named, names = nm)
   } else {
     abort("`x` must be a numeric matrix or a data frame, not ",
           describe(x), ".")
   }
   if (ncol(x) < 1L) abort("`x` must have at least one column.")
-  check_design(x)
-  prep$names <- colnames(x)
+  prep$names <- prep$names %||% colnames(x)
+  check_design(x, names = prep$names)
   prep$center <- rep(0, ncol(x))
   prep$scale <- rep(1, ncol(x))
   if (standardize) {
@@ -58,12 +59,12 @@ prepare_inputs <- function(x, standardize) {
     if (any(const)) {
       abort(sprintf(paste0("Column '%s' of `x` is constant, so it cannot ",
                            "be standardized; drop it or set ",
-                           "`standardize = FALSE`."), colnames(x)[const][1]))
+                           "`standardize = FALSE`."),
+                    prep$names[const][1]))
     }
   }
   # Unscaled: the engine standardizes rows as it gathers each minibatch, so
   # a large design is never copied.
-  dimnames(x) <- list(NULL, prep$names)
   list(prep = prep, x = x)
 }
 

@@ -44,6 +44,10 @@
 #' @references Hernandez-Lobato JM, Adams RP (2015). Probabilistic
 #'   backpropagation for scalable learning of Bayesian neural networks.
 #'   ICML. arXiv:1502.05336.
+#'
+#'   Gal Y, Ghahramani Z (2016). Dropout as a Bayesian approximation:
+#'   representing model uncertainty in deep learning. ICML.
+#'   arXiv:1506.02142.
 #' @examples
 #' set.seed(1)
 #' x <- matrix(runif(300, -1, 1))

@@ -25,7 +25,10 @@ spec <- switch(config,
            batch = 32, samples = 1, epochs = 10, unit = "epoch"),
   c = list(n = 60000, p = 784, hidden = c(400, 400), family = "multinomial",
            k = 10, batch = 128, samples = 1, epochs = 1, unit = "epoch"))
-x <- matrix(rnorm(spec$n * spec$p), spec$n, spec$p)
+x <- rnorm(spec$n * spec$p) # made a matrix in place: no second copy
+dim(x) <- c(spec$n, spec$p)
+baseline_mb <- as.numeric(gsub("[^0-9]", "", grep("^VmRSS:",
+  readLines("/proc/self/status"), value = TRUE))) / 1024
 y <- switch(spec$family,
   binomial = rbinom(spec$n, 1, 0.6),
   gaussian = rnorm(spec$n),
@@ -84,7 +87,7 @@ if (config == "c") {
   gemm_s <- sum(vapply(shapes, function(s) {
     median(vapply(1:3, function(i) {
       elapsed(.Call(bbb:::C_bbb_gemm_bench, as.integer(s[[1]]), s[[2]],
-                    gemm_reps, precision == "single", threads)) / gemm_reps
+                    gemm_reps, precision == "single")) / gemm_reps
     }, 0))
   }, 0))
   flops <- sum(vapply(shapes, function(s) 2 * prod(s[[1]]), 0))
@@ -96,6 +99,8 @@ if (config == "c") {
 status <- readLines("/proc/self/status")
 hwm <- grep("^VmHWM:", status, value = TRUE)
 out$peak_rss_mb <- as.numeric(gsub("[^0-9]", "", hwm)) / 1024
+# resident memory with the data made, before any fit
+out$before_fit_mb <- baseline_mb
 
 fmt <- function(v) {
   if (is.character(v)) return(paste0('"', v, '"'))

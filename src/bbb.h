@@ -93,7 +93,7 @@ typedef struct {
 
 /* Scratch for one forward/backward pass on at most `rows` rows. */
 typedef struct {
-  int rows, threads;
+  int rows;
   real **h;             /* h[l], rows x n_l, l = 0 .. L (h[L] is eta) */
   real **s, **zeta;     /* local estimator: sd and noise of Z_l, l = 1 .. L */
   real *d1, *d2;        /* rows x max_width backward buffers */

@@ -403,8 +403,7 @@ SEXP bbb_have_sgemm(void) { return Rf_ScalarLogical(have_sgemm()); }
 
 /* For the benchmarks: time `reps` matrix products of one shape through the
  * engine's BLAS calls (op codes "N" or "T"). */
-SEXP bbb_gemm_bench(SEXP shape, SEXP ops, SEXP reps, SEXP single,
-                    SEXP threads) {
+SEXP bbb_gemm_bench(SEXP shape, SEXP ops, SEXP reps, SEXP single) {
   if (TYPEOF(shape) != INTSXP || XLENGTH(shape) != 3)
     Rf_error("'shape' must be three integers");
   if (TYPEOF(ops) != STRSXP || XLENGTH(ops) != 2)
@@ -420,12 +419,9 @@ SEXP bbb_gemm_bench(SEXP shape, SEXP ops, SEXP reps, SEXP single,
   if ((ta[0] != 'N' && ta[0] != 'T') || (tb[0] != 'N' && tb[0] != 'T'))
     Rf_error("'ops' must be \"N\" or \"T\"");
   if (LOGICAL(single)[0] && !have_sgemm()) Rf_error("no sgemm");
-  if (TYPEOF(threads) != INTSXP || XLENGTH(threads) != 1 ||
-      INTEGER(threads)[0] < 1 || INTEGER(threads)[0] > 1024)
-    Rf_error("'threads' must be one integer in [1, 1024]");
   int blas_old = blas_threads_set(1);
   int ok = (LOGICAL(single)[0] ? gemm_bench_single : gemm_bench_double)(
-    ta, tb, s[0], s[1], s[2], INTEGER(reps)[0], INTEGER(threads)[0]);
+    ta, tb, s[0], s[1], s[2], INTEGER(reps)[0]);
   blas_threads_restore(blas_old);
   return Rf_ScalarLogical(ok);
 }

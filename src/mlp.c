@@ -61,44 +61,22 @@ BBB_API void work_alloc(bbb_work *wk, const bbb_net *net, int rows) {
 /* C = op(A) op(B) + beta C, by the BLAS (sgemm for real = float). Plain
  * loops were measured against OpenBLAS at the seed question's sizes
  * (3 -> 32 -> 1, 100 rows) and lost by half, so even tiny products go
- * to the BLAS. Large products are split into two halves of the columns of
- * C, computed by two threads if there are two (the BLAS itself then runs
- * single-threaded, see blas_threads.c); the split does not depend on the
- * number of threads, so neither do the numbers. */
+ * to the BLAS. The BLAS runs single-threaded while bbb trains (see
+ * blas_threads.c); splitting the large products between bbb's threads
+ * gained nothing over threading the parameter pass alone on an idle
+ * machine, and its extra barriers (eight a step) made a busy one several
+ * times slower. */
 #ifdef BBB_SINGLE
 #define GEMM F77_NAME(sgemm)
 #else
 #define GEMM F77_NAME(dgemm)
 #endif
-#define SPLIT_FLOPS 2000000.0
-
-static void gemm_blas(const char *ta, const char *tb, int m, int n, int k,
-                      const real *a, int lda, const real *b, int ldb,
-                      real beta, real *c, int ldc) {
+static void gemm(const char *ta, const char *tb, int m, int n, int k,
+                 const real *a, int lda, const real *b, int ldb, real beta,
+                 real *c, int ldc) {
   real one = 1;
   GEMM(ta, tb, &m, &n, &k, &one, a, &lda, b, &ldb, &beta, c, &ldc FCONE
        FCONE);
-}
-
-static void gemm(int threads, const char *ta, const char *tb, int m,
-                         int n, int k, const real *a, int lda, const real *b,
-                         int ldb, real beta, real *c, int ldc) {
-  if (2.0 * m * n * k < SPLIT_FLOPS || n < 2) {
-    gemm_blas(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc);
-    return;
-  }
-  int half = n / 2;
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(threads) schedule(static) \
-  if (threads > 1)
-#endif
-  for (int part = 0; part < 2; part++) {
-    int j0 = part ? half : 0, nj = part ? n - half : half;
-    /* columns j0 .. j0 + nj - 1 of op(B): of B, or rows of B' */
-    const real *bj = b + (tb[0] == 'N' ? (size_t) j0 * ldb : (size_t) j0);
-    gemm_blas(ta, tb, m, nj, k, a, lda, bj, ldb, beta,
-              c + (size_t) j0 * ldc, ldc);
-  }
 }
 #undef GEMM
 
@@ -184,7 +162,7 @@ BBB_API void mlp_forward(const bbb_net *net, const real *w, bbb_work *wk,
     int nin = net->width[l], nout = net->width[l + 1];
     real *z = wk->h[l + 1];
     fill_bias(z, w + net->b_off[l], rows, nout);
-    gemm(wk->threads, "N", "N", rows, nout, nin, wk->h[l], rows, w + net->w_off[l], nin,
+    gemm("N", "N", rows, nout, nin, wk->h[l], rows, w + net->w_off[l], nin,
          1, z, rows);
     if (l < L - 1) activate(net->activation, z, (size_t) rows * nout);
   }
@@ -196,11 +174,11 @@ BBB_API void mlp_backward(const bbb_net *net, const real *w, bbb_work *wk,
   real *d = wk->delta, *next = wk->d1;
   for (int l = net->n_layers - 1; l >= 0; l--) {
     int nin = net->width[l], nout = net->width[l + 1];
-    gemm(wk->threads, "T", "N", nin, nout, rows, wk->h[l], rows, d, rows, 0,
+    gemm("T", "N", nin, nout, rows, wk->h[l], rows, d, rows, 0,
          wk->gmu + net->w_off[l], nin);
     col_sums(d, rows, nout, wk->gmu + net->b_off[l]);
     if (l == 0) break;
-    gemm(wk->threads, "N", "T", rows, nin, nout, d, rows, w + net->w_off[l], nin, 0,
+    gemm("N", "T", rows, nin, nout, d, rows, w + net->w_off[l], nin, 0,
          next, rows);
     activate_grad(net->activation, wk->h[l], next, (size_t) rows * nin);
     d = next;
@@ -222,11 +200,11 @@ BBB_API void mlp_forward_local(const bbb_net *net, const real *mu,
     size_t nz = (size_t) rows * nout;
     real *z = wk->h[l + 1], *s = wk->s[l + 1], *zeta = wk->zeta[l + 1];
     fill_bias(z, mu + net->b_off[l], rows, nout);
-    gemm(wk->threads, "N", "N", rows, nout, nin, wk->h[l], rows, mu + net->w_off[l], nin,
+    gemm("N", "N", rows, nout, nin, wk->h[l], rows, mu + net->w_off[l], nin,
          1, z, rows);
     square_into(wk->h[l], wk->tmp, (size_t) rows * nin);
     fill_bias(s, wk->sigma2 + net->b_off[l], rows, nout);
-    gemm(wk->threads, "N", "N", rows, nout, nin, wk->tmp, rows,
+    gemm("N", "N", rows, nout, nin, wk->tmp, rows,
          wk->sigma2 + net->w_off[l], nin, 1, s, rows);
     for (size_t i = 0; i < nz; i++) {
       s[i] = (real) sqrt(fmax(s[i], FLT_MIN));
@@ -246,17 +224,17 @@ BBB_API void mlp_backward_local(const bbb_net *net, const real *mu,
     int wo = net->w_off[l], bo = net->b_off[l];
     /* e = d(-log p)/d S^2 */
     for (size_t i = 0; i < nz; i++) e[i] = d[i] * zeta[i] / (2 * s[i]);
-    gemm(wk->threads, "T", "N", nin, nout, rows, wk->h[l], rows, d, rows, 0,
+    gemm("T", "N", nin, nout, rows, wk->h[l], rows, d, rows, 0,
          wk->gmu + wo, nin);
     col_sums(d, rows, nout, wk->gmu + bo);
     square_into(wk->h[l], wk->tmp, (size_t) rows * nin);
-    gemm(wk->threads, "T", "N", nin, nout, rows, wk->tmp, rows, e, rows, 0,
+    gemm("T", "N", nin, nout, rows, wk->tmp, rows, e, rows, 0,
          wk->gsig + wo, nin);
     col_sums(e, rows, nout, wk->gsig + bo);
     for (int j = wo; j < bo + nout; j++) wk->gsig[j] *= 2 * sigma[j];
     if (l == 0) break;
-    gemm(wk->threads, "N", "T", rows, nin, nout, d, rows, mu + wo, nin, 0, next, rows);
-    gemm(wk->threads, "N", "T", rows, nin, nout, e, rows, wk->sigma2 + wo, nin, 0,
+    gemm("N", "T", rows, nin, nout, d, rows, mu + wo, nin, 0, next, rows);
+    gemm("N", "T", rows, nin, nout, e, rows, wk->sigma2 + wo, nin, 0,
          wk->tmp, rows);
     const real *h = wk->h[l];
     size_t nh = (size_t) rows * nin;
@@ -270,13 +248,13 @@ BBB_API void mlp_backward_local(const bbb_net *net, const real *mu,
 /* For the benchmarks: `reps` products of one shape as the engine makes
  * them (C = op(A) op(B), m x n, inner dimension k), on constant data. */
 int GEMM_BENCH(const char *ta, const char *tb, int m, int n, int k,
-               int reps, int threads) {
+               int reps) {
   int lda = ta[0] == 'N' ? m : k, ldb = tb[0] == 'N' ? k : n;
   real *a = real_zeros((size_t) m * k), *b = real_zeros((size_t) k * n);
   real *c = real_zeros((size_t) m * n);
   for (size_t i = 0; i < (size_t) m * k; i++) a[i] = (real) 0.5;
   for (size_t i = 0; i < (size_t) k * n; i++) b[i] = (real) 0.25;
   for (int r = 0; r < reps; r++)
-    gemm(threads, ta, tb, m, n, k, a, lda, b, ldb, 0, c, m);
+    gemm(ta, tb, m, n, k, a, lda, b, ldb, 0, c, m);
   return c[0] > 0;
 }

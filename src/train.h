@@ -53,9 +53,9 @@ int blas_threads_set(int n);
 void blas_threads_restore(int old);
 
 int gemm_bench_double(const char *ta, const char *tb, int m, int n, int k,
-                      int reps, int threads);
+                      int reps);
 int gemm_bench_single(const char *ta, const char *tb, int m, int n, int k,
-                      int reps, int threads);
+                      int reps);
 #ifdef BBB_SINGLE
 #define TRAIN_RUN train_run_single
 #define GEMM_BENCH gemm_bench_single
