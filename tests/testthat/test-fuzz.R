@@ -123,7 +123,7 @@ fuzz_child <- function(n_iter, seed, log_file) {
   # arguments needs none.
   fallback <- list(
     bbb_gemm_bench = list(shape = c(8L, 8L, 8L), ops = c("N", "T"),
-                          reps = 2L, single = FALSE, threads = 1L)
+                          reps = 2L, single = FALSE)
   )
   for (name in names(arity)[arity == 0L]) fallback[[name]] <- list()
   bases <- list()
