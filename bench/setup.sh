@@ -34,7 +34,7 @@ fi
 py="${PYTHON:-/usr/bin/python3}"
 echo "--- versions ($py) ---"
 "$py" -c 'import torch, numpy; print("torch", torch.__version__, "| numpy", numpy.__version__)'
-"$py" -c 'import torch; print(torch.__config__.parallel_info())' | head -n 8 || true
+"$py" -c 'import torch; print(*torch.__config__.parallel_info().splitlines()[:8], sep="\n")'
 if command -v Rscript >/dev/null 2>&1; then
   Rscript -e 'print(extSoftVersion()["BLAS"]); print(La_library())'
 else

@@ -16,11 +16,12 @@ two time the same work:
 
 Usage:
   python3 torch_reference.py --config a|b|c --threads 1|2 \
-      --dtype float32|float64 --reps R --warmup W [--steps N]
+      --dtype float32|float64 --reps R --warmup W [--steps N] [--blas-threads T]
   python3 torch_reference.py --check
 
-Prints one JSON line with the time per unit (optimiser step for config a,
-epoch for b and c) of each rep, their median and the peak RSS.
+Prints one JSON line with the wall time per unit (optimiser step for config
+a, epoch for b and c) of each rep, their median, the median process CPU time
+per unit, the 1-minute load average at the end and the peak RSS.
 """
 
 import argparse
@@ -41,12 +42,17 @@ CONFIGS = {
 }
 STEPS_PER_REP_A = 200  # config a times this many steps per rep and divides
 
-# Torch must see the thread count before it is imported: Debian's torch calls
-# the system BLAS (OpenBLAS), whose own thread pool ignores torch.set_num_threads.
+# Thread counts must be in the environment before torch is imported. Debian's
+# torch calls the system BLAS (pthreads OpenBLAS), whose pool ignores
+# torch.set_num_threads and defaults to all cores; next to torch's own OpenMP
+# pool the two spin against each other (about 2x slower on 2 cores), so BLAS
+# gets its own setting, default 1.
 if __name__ == "__main__":
     _p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     _p.add_argument("--config", choices=sorted(CONFIGS), default="a")
     _p.add_argument("--threads", type=int, default=1)
+    _p.add_argument("--blas-threads", type=int, default=1,
+                    help="OpenBLAS threads (its pool is separate from torch's)")
     _p.add_argument("--dtype", choices=["float32", "float64"], default="float64")
     _p.add_argument("--reps", type=int, default=5)
     _p.add_argument("--warmup", type=int, default=1)
@@ -55,8 +61,8 @@ if __name__ == "__main__":
     _p.add_argument("--check", action="store_true",
                     help="train on learnable data and print loss and accuracy")
     ARGS = _p.parse_args()
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = str(ARGS.threads)
+    os.environ["OMP_NUM_THREADS"] = str(ARGS.threads)
+    os.environ["OPENBLAS_NUM_THREADS"] = str(ARGS.blas_threads)
 
 import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
@@ -172,20 +178,27 @@ def benchmark(args):
     steps = args.steps if args.steps and args.config != "a" and args.steps < M else None
 
     def one_unit():
-        t0 = time.perf_counter()
+        """(wall, process CPU) seconds for one unit."""
+        t0, c0 = time.perf_counter(), time.process_time()
         if args.config == "a":
             for _ in range(STEPS_PER_REP_A):
                 train_steps(model, opt, x, y, cfg["batch"], cfg["S"])
-            return (time.perf_counter() - t0) / STEPS_PER_REP_A
-        train_steps(model, opt, x, y, cfg["batch"], cfg["S"], steps)
-        return (time.perf_counter() - t0) * (M / steps if steps else 1)
+            scale = 1 / STEPS_PER_REP_A
+        else:
+            train_steps(model, opt, x, y, cfg["batch"], cfg["S"], steps)
+            scale = M / steps if steps else 1
+        return (time.perf_counter() - t0) * scale, (time.process_time() - c0) * scale
 
     for _ in range(args.warmup):
         one_unit()
-    times = [one_unit() for _ in range(args.reps)]
+    times, cpu = zip(*[one_unit() for _ in range(args.reps)])
     out = {
-        "config": args.config, "threads": args.threads, "dtype": args.dtype,
+        "config": args.config, "threads": args.threads,
+        "blas_threads": args.blas_threads, "dtype": args.dtype,
         "unit": cfg["unit"], "times": times, "median": statistics.median(times),
+        "cpu_median": statistics.median(cpu),
+        "loadavg_1min": os.getloadavg()[0],
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "torch": torch.__version__,
     }
