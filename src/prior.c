@@ -1,7 +1,6 @@
-/* Prior constants, and the scalar softplus and sigmoid. The per-parameter
- * prior terms are inline in prior.h. Everything stays in log space: the
- * scale mixture is a logsumexp of its two components with the larger one
- * taken out, never exp-then-log. */
+/* Prior constants. The per-parameter prior terms are inline in prior.h;
+ * everything stays in log space: the scale mixture is a logsumexp of its
+ * two components with the larger one taken out, never exp-then-log. */
 #include <math.h>
 #include "bbb.h"
 
@@ -15,14 +14,4 @@ void prior_setup(bbb_prior *p, int kind, double pi, double s1, double s2) {
   p->c1 = log(pi) - log(s1);
   p->c2 = log1p(-pi) - log(s2);
   p->log_s1 = log(s1);
-}
-
-/* log(1 + exp(x)) without overflow or loss of precision. */
-double softplus(double x) {
-  return (x > 0 ? x : 0) + log1p(exp(-fabs(x)));
-}
-
-double sigmoid(double x) {
-  double e = exp(-fabs(x));
-  return x >= 0 ? 1 / (1 + e) : e / (1 + e);
 }
