@@ -180,9 +180,12 @@ VINLINE void pass_loop(int kind, int mode, const bbb_net *net,
         gm += g[j];
         gr += g[P + j];
       }
+      real rho_old = rho[j];
       chk += optim_apply(st, &mu[j], &m[j], &v[j], gm * scale) * 0;
       chk += optim_apply(st, &rho[j], &m[P + j], &v[P + j], gr * scale) * 0;
-      mu[j] *= keep[j]; /* a pruned mean stays exactly zero */
+      /* a pruned parameter does not move: mean exactly zero, rho kept */
+      mu[j] *= keep[j];
+      rho[j] = keep[j] > 0 ? rho[j] : rho_old;
       scales_one(rho[j], keep[j], &sigma[j], &sig[j]);
     }
   }
