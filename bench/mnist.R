@@ -64,6 +64,8 @@ rho_init <- env_num("BBB_MNIST_RHO", -5)
 prior <- prior_mixture(pi = env_num("BBB_MNIST_PI", 0.5),
                        sigma1 = env_num("BBB_MNIST_SIGMA1", 1),
                        sigma2 = env_num("BBB_MNIST_SIGMA2", exp(-6)))
+kl_weighting <- Sys.getenv("BBB_MNIST_KL_WEIGHTING", "uniform")
+precision <- Sys.getenv("BBB_MNIST_PRECISION", "double")
 eval_draws <- env_num("BBB_MNIST_EVAL_DRAWS", 4)
 final_draws <- env_num("BBB_MNIST_FINAL_DRAWS", 20)
 threads <- env_num("BBB_THREADS", 1)
@@ -137,9 +139,11 @@ rm(img)
 
 cat(sprintf(paste0("MNIST: %d training, %d validation, %d test rows; ",
                    "784-400-400-10 relu, %s; Adam lr %g, batch 128, ",
-                   "rho_init %g; budget %g min\n"),
+                   "rho_init %g, KL weighting %s, %s precision, %d thread%s; ",
+                   "budget %g min\n"),
             nrow(train_x), nrow(val_x), nrow(test_x), format(prior), lr,
-            rho_init, minutes))
+            rho_init, kl_weighting, precision, threads,
+            if (threads == 1) "" else "s", minutes))
 
 evaluate_epoch <- function(fit, epoch, seconds, wall) {
   set.seed(seed + epoch)
@@ -189,6 +193,7 @@ repeat {
     fit <- bbb_fit(train_x, train_y, hidden = c(400, 400),
                    family = "multinomial", prior = prior, epochs = 1,
                    batch_size = 128, lr = lr, rho_init = rho_init,
+                   kl_weighting = kl_weighting, precision = precision,
                    standardize = FALSE, keep_data = FALSE,
                    threads = threads, verbose = FALSE)
   } else {

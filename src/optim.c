@@ -5,15 +5,16 @@
 
 BBB_API void optim_step_setup(const bbb_optim *o, double t, bbb_step *st) {
   st->adam = o->kind == OPT_ADAM;
-  st->b1 = o->beta1;
-  st->b2 = o->beta2;
-  st->step = o->lr * sqrt(1 - pow(o->beta2, t)) / (1 - pow(o->beta1, t));
-  st->eps = o->eps * sqrt(1 - pow(o->beta2, t));
-  st->momentum = o->momentum;
-  st->lr = o->lr;
+  st->b1 = (real) o->beta1;
+  st->b2 = (real) o->beta2;
+  st->step = (real) (o->lr * sqrt(1 - pow(o->beta2, t)) /
+                     (1 - pow(o->beta1, t)));
+  st->eps = (real) (o->eps * sqrt(1 - pow(o->beta2, t)));
+  st->momentum = (real) o->momentum;
+  st->lr = (real) o->lr;
 }
 
 BBB_API int optim_update_one(const bbb_step *st, real *theta, real *m,
                              real *v, double g) {
-  return isfinite(optim_apply(st, theta, m, v, g));
+  return isfinite(optim_apply(st, theta, m, v, (real) g));
 }

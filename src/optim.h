@@ -9,10 +9,11 @@
 #include "bbb.h"
 #include "vmath.h"
 
+/* In the engine's precision, like the parameters they update. */
 typedef struct {
   int adam;
-  double b1, b2, step, eps; /* Adam, bias-corrected */
-  double momentum, lr;      /* SGD */
+  real b1, b2, step, eps; /* Adam, bias-corrected */
+  real momentum, lr;      /* SGD */
 } bbb_step;
 
 BBB_API void optim_step_setup(const bbb_optim *o, double t, bbb_step *st);
@@ -27,20 +28,20 @@ BBB_API double posterior_kl(const bbb_net *net, const real *mu,
 
 /* Updates theta, m and v for gradient g; returns a value that is finite
  * exactly when the new theta and optimiser state are finite. */
-VINLINE double optim_apply(const bbb_step *st, real *theta, real *m,
-                           real *v, double g) {
+VINLINE real optim_apply(const bbb_step *st, real *theta, real *m,
+                         real *v, real g) {
   if (st->adam) {
-    real mj = (real) (st->b1 * *m + (1 - st->b1) * g);
-    real vj = (real) (st->b2 * *v + (1 - st->b2) * g * g);
+    real mj = st->b1 * *m + (1 - st->b1) * g;
+    real vj = st->b2 * *v + (1 - st->b2) * g * g;
     *m = mj;
     *v = vj;
-    *theta = (real) (*theta - st->step * mj / (vsqrt(vj) + st->eps));
-    return (double) *theta + vj;
+    *theta = *theta - st->step * mj / (real_sqrt(vj) + st->eps);
+    return *theta + vj;
   }
-  real mj = (real) (st->momentum * *m + g);
+  real mj = st->momentum * *m + g;
   *m = mj;
-  *theta = (real) (*theta - st->lr * mj);
-  return (double) *theta + mj;
+  *theta = *theta - st->lr * mj;
+  return *theta + mj;
 }
 
 #endif

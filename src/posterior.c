@@ -34,25 +34,20 @@ BBB_API void sample_alloc(bbb_sample *smp, int n_par) {
   smp->w = real_zeros(n_par);
 }
 
-/* n standard normals from r into x (through doubles for real = float). */
+/* n standard normals from r into x, in the engine's precision. */
 BBB_API void real_norm_fill(bbb_vrng *r, real *x, int n) {
 #ifdef BBB_SINGLE
-  double buf[256];
-  for (int k = 0; k < n; k += 256) {
-    int len = n - k < 256 ? n - k : 256;
-    vrng_norm_fill(r, buf, len);
-    for (int i = 0; i < len; i++) x[k + i] = (real) buf[i];
-  }
+  vrng_norm_fillf(r, x, n);
 #else
   vrng_norm_fill(r, x, n);
 #endif
 }
 
 /* sigma = softplus(rho) and sig = sigmoid(rho), from one exp. */
-VINLINE void scales_one(double rho, double keep, real *sigma, real *sig) {
-  double e = vexp_neg(rho < 0 ? rho : -rho);
-  *sigma = keep * vsoftplus_e(rho, e);
-  *sig = keep * vsigmoid_e(rho, e);
+VINLINE void scales_one(real rho, real keep, real *sigma, real *sig) {
+  real e = real_exp_neg(rho < 0 ? rho : -rho);
+  *sigma = keep * real_softplus_e(rho, e);
+  *sig = keep * real_sigmoid_e(rho, e);
 }
 
 BBB_SIMD_CLONES
@@ -64,7 +59,7 @@ BBB_API void posterior_scales(const bbb_net *net, const real *rho,
 #pragma omp simd
 #endif
   for (int j = from; j < to; j++)
-    scales_one(rho[j], keep[j], &sigma[j], &sig[j]);
+    scales_one(rho[j], (real) keep[j], &sigma[j], &sig[j]);
 }
 
 /* eps from the stream `seed` (one per chunk and sample), w = mu + sigma
@@ -84,51 +79,51 @@ BBB_API void posterior_draw(const real *mu, bbb_sample *smp, uint64_t seed,
 }
 
 typedef struct {
-  double gm, gr; /* d/dmu, d/drho */
+  real gm, gr; /* d/dmu, d/drho */
 } pgrad;
 
 /* Mixture prior, weight estimator (Monte Carlo KL term). */
-VINLINE pgrad grad_mixture(const bbb_prior *p, double keep, double gw,
-                           double w, double eps, double sigma, double sig,
-                           double kl_w) {
-  double d = mixture_d(p, w), e = vexp_neg(d < 0 ? d : -d);
-  double g = keep * (gw + kl_w * mixture_dneg(p, w, d, e));
+VINLINE pgrad grad_mixture(const bbb_rprior *p, real keep, real gw, real w,
+                           real eps, real sigma, real sig, real kl_w) {
+  real d = mixture_d(p, w), e = real_exp_neg(d < 0 ? d : -d);
+  real g = keep * (gw + kl_w * mixture_dneg(p, w, d, e));
   /* sigmoid(rho) / sigma (-> 1 as rho -> -Inf); sigma is 0 only for a
    * pruned parameter, where sig is 0 too */
-  double ratio = sig / (sigma > 0 ? sigma : 1);
+  real ratio = sig / (sigma > 0 ? sigma : 1);
   pgrad q = {g, g * eps * sig - keep * kl_w * ratio};
   return q;
 }
 
 /* Gaussian prior (closed-form KL term); gs = d(-log p)/d sigma. */
-VINLINE pgrad grad_gaussian(const bbb_prior *p, double keep, double gw,
-                            double gs, double mu, double sigma, double sig,
-                            double kl_w) {
+VINLINE pgrad grad_gaussian(const bbb_rprior *p, real keep, real gw, real gs,
+                            real mu, real sigma, real sig, real kl_w) {
   /* a pruned parameter has sigma 0, so 1 / sigma in gr is Inf */
   int on = keep > 0;
-  double gm = gw + kl_w * gauss_kl_dmu(p, mu);
-  double gr = gs * sig + kl_w * gauss_kl_drho(p, sigma, sig);
+  real gm = gw + kl_w * gauss_kl_dmu(p, mu);
+  real gr = gs * sig + kl_w * gauss_kl_drho(p, sigma, sig);
   pgrad q = {on ? gm : 0, on ? gr : 0};
   return q;
 }
 
 /* The KL term of [from, to) for the current sample: log q - log P of the
- * draw (mixture prior) or the closed form (gaussian prior). Only computed
- * when it is reported: it costs two logarithms per parameter. */
+ * draw (mixture prior) or the closed form (gaussian prior), each term in
+ * the engine's precision, summed in double. Only computed when it is
+ * reported: it costs two logarithms per parameter. */
 BBB_SIMD_CLONES
 BBB_API double posterior_kl(const bbb_net *net, const real *mu,
                             const bbb_sample *smp, int from, int to) {
   const real *sigma = smp->sigma, *eps = smp->eps, *w = smp->w;
   const double *keep = net->mask;
-  const bbb_prior *p = &net->prior;
+  bbb_rprior pr = prior_real(&net->prior);
+  const bbb_rprior *p = &pr;
   double kl = 0;
-  if (p->kind == PRIOR_MIXTURE) {
+  if (net->prior.kind == PRIOR_MIXTURE) {
 #ifdef _OPENMP
 #pragma omp simd reduction(+ : kl)
 #endif
     for (int j = from; j < to; j++) {
-      double d = mixture_d(p, w[j]), e = vexp_neg(d < 0 ? d : -d);
-      double term = -vlog(sigma[j]) - 0.5 * (double) eps[j] * eps[j] -
+      real d = mixture_d(p, w[j]), e = real_exp_neg(d < 0 ? d : -d);
+      real term = -real_log(sigma[j]) - (real) 0.5 * eps[j] * eps[j] -
         mixture_logp(p, w[j], d, e);
       kl += keep[j] > 0 ? term : 0;
     }
@@ -156,37 +151,40 @@ VINLINE void pass_loop(int kind, int mode, const bbb_net *net,
   real *sigma = smp->sigma, *sig = smp->sig;
   const real *eps = smp->eps, *w = smp->w, *gw = wk->gmu, *gsig = wk->gsig;
   const double *keep = net->mask;
-  const bbb_prior *p = &net->prior;
-  double chk = 0;
+  bbb_rprior pr = prior_real(&net->prior);
+  const bbb_rprior *p = &pr;
+  real klw = (real) kl_w, sc = (real) scale;
+  real chk = 0;
 #ifdef _OPENMP
 #pragma omp simd reduction(+ : chk)
 #endif
   for (int j = from; j < to; j++) {
     pgrad q;
     if (kind == PRIOR_MIXTURE) {
-      q = grad_mixture(p, keep[j], gw[j], w[j], eps[j], sigma[j], sig[j],
-                       kl_w);
+      q = grad_mixture(p, (real) keep[j], gw[j], w[j], eps[j], sigma[j],
+                       sig[j], klw);
     } else {
-      double gs = local ? gsig[j] : gw[j] * eps[j];
-      q = grad_gaussian(p, keep[j], gw[j], gs, mu[j], sigma[j], sig[j],
-                        kl_w);
+      real gs = local ? gsig[j] : gw[j] * eps[j];
+      q = grad_gaussian(p, (real) keep[j], gw[j], gs, mu[j], sigma[j], sig[j],
+                        klw);
     }
     if (mode == PASS_ADD) {
       g[j] += q.gm;
       g[P + j] += q.gr;
     } else {
-      double gm = q.gm, gr = q.gr;
+      real gm = q.gm, gr = q.gr;
       if (mode == PASS_ADD_UPDATE) {
         gm += g[j];
         gr += g[P + j];
       }
       real rho_old = rho[j];
-      chk += optim_apply(st, &mu[j], &m[j], &v[j], gm * scale) * 0;
-      chk += optim_apply(st, &rho[j], &m[P + j], &v[P + j], gr * scale) * 0;
+      real kj = (real) keep[j];
+      chk += optim_apply(st, &mu[j], &m[j], &v[j], gm * sc) * 0;
+      chk += optim_apply(st, &rho[j], &m[P + j], &v[P + j], gr * sc) * 0;
       /* a pruned parameter does not move: mean exactly zero, rho kept */
-      mu[j] *= keep[j];
-      rho[j] = keep[j] > 0 ? rho[j] : rho_old;
-      scales_one(rho[j], keep[j], &sigma[j], &sig[j]);
+      mu[j] *= kj;
+      rho[j] = kj > 0 ? rho[j] : rho_old;
+      scales_one(rho[j], kj, &sigma[j], &sig[j]);
     }
   }
   *check = chk;
