@@ -4,14 +4,19 @@
 # and target standardized on the training part only, test RMSE and test
 # log-likelihood (mean log predictive density per observation, on the
 # original scale of medv) reported as mean +- standard error over the splits.
-# Then the same settings on synthetic regression problems, to check that
-# they are not tuned to Boston alone.
+# bbb is run two ways: with fixed settings (below), and with its noise sd
+# chosen by validation within each training part, the way Gal and
+# Ghahramani (2016) chose the dropout rate and noise precision of MC
+# dropout (see "noise chosen by validation" below; the test part never
+# influences a choice). Then the same procedures on synthetic regression
+# problems, to check that they are not tuned to Boston alone.
 #
 # Run from the package source directory, with bbb and MASS installed:
 #
 #   Rscript bench/boston.R
 #
-# Environment variables: BBB_BOSTON_SPLITS (20), BBB_SYNTHETIC_REPS (10;
+# Environment variables: BBB_BOSTON_SPLITS (20), BBB_BOSTON_SEED
+# (20150505, the seed of the splits), BBB_SYNTHETIC_REPS (10;
 # 0 skips the synthetic problems), BBB_RESULTS (where the CSVs go, by
 # default bench/results; inst/extdata/benchmarks.csv is only updated when
 # it is not set). The splits are random (the benchmark's own index files
@@ -77,7 +82,107 @@ fit_and_score <- function(formula, train, test, args, seed) {
   ev <- bbb_evaluate(fit, test, y, nsamples = nsamples)
   data.frame(rmse = ev$rmse, log_lik = ev$log_lik,
              coverage_50 = ev$coverage_50, coverage_95 = ev$coverage_95,
-             noise_sd = sigma(fit), seconds = took, cpu_seconds = took_cpu)
+             noise_sd = sigma(fit), seconds = took, cpu_seconds = took_cpu,
+             chosen_noise = NA_real_, chosen_widen = NA_real_)
+}
+
+# ---- noise chosen by validation -----------------------------------------
+# A factorised Gaussian posterior underfits on small data, and a learned
+# noise sd absorbs what the network does not fit (on Boston it converges
+# to about 3.1, where the best networks leave residuals of about 2.5 to 3).
+# Fixing the noise sd lower makes the data term weigh more against the KL
+# term and the network fits more; how much lower is a property of the data
+# set, so it is chosen per training part, as MC dropout's noise precision
+# was: the training part is cut into `n_folds` folds, each candidate is fitted
+# on all folds but one (the fixed settings above, same number of steps) and
+# scored by the log predictive density of the held-out fold (bbb_evaluate()
+# $log_lik, summed over the folds), and the best candidate is refitted on the
+# whole training part. The test part plays no part in the choice.
+#
+# Candidates are in units of the sd of the training response, so the grid
+# is the same on any data: the learned noise sd (`NA`), or a fixed noise sd
+# of 0.1 to 0.4 sd(y) (a fit explaining 84% to 99% of the variance).
+#
+# Two variants are reported:
+# * "noise chosen by validation": the noise sd of training is chosen, and
+#   is also the noise sd of the predictive distribution.
+# * "noise and predictive sd chosen by validation": also chosen, from the
+#   same held-out folds, is a factor `widen_grid` by which the predictive
+#   noise sd exceeds the noise sd the network was trained with. A network
+#   fitted with a small noise sd predicts better, but its own noise sd is
+#   then too small for honest intervals; this decouples the two, as a
+#   validation-chosen noise precision does for MC dropout. The package has
+#   no argument for it: the predictive noise sd of a gaussian fit is
+#   exp(fit$tau) times fit$y_scale (noise_sd() in R/predict.R), so
+#   widen() below adds log(factor) to fit$tau. It changes the predictive
+#   intervals and log-likelihood, not the predictive mean or the RMSE.
+noise_grid <- c(NA, 0.1, 0.14, 0.2, 0.28, 0.4)  # noise sd / sd(y); NA: learned
+widen_grid <- c(1, 1.2, 1.4, 1.7, 2)  # predictive / trained noise sd
+n_folds <- 5L
+val_nsamples <- 200L  # posterior draws for the held-out folds
+
+widen <- function(fit, factor) {
+  fit$tau <- fit$tau + log(factor)
+  fit
+}
+
+validated_fits <- function(formula, train, test, seed) {
+  y_of <- function(d) stats::model.response(stats::model.frame(formula, d))
+  fit_with <- function(d, c, s) {
+    args <- settings
+    if (!is.na(c)) args$noise_sd <- c * stats::sd(y_of(d))
+    args$epochs <- epochs_for(nrow(d))
+    set.seed(s)
+    do.call(bbb_fit, c(list(formula, data = d, verbose = FALSE), args))
+  }
+  t0 <- elapsed()
+  c0 <- cpu()
+  set.seed(seed + 500000L)
+  folds <- sample(rep_len(seq_len(n_folds), nrow(train)))
+  # score[c, w]: held-out log predictive density summed over all folds
+  score <- matrix(0, length(noise_grid), length(widen_grid))
+  for (k in seq_len(n_folds)) {
+    held <- train[folds == k, , drop = FALSE]
+    y_held <- y_of(held)
+    for (i in seq_along(noise_grid)) {
+      fit <- fit_with(train[folds != k, , drop = FALSE], noise_grid[i],
+                      seed + 1000L * k)
+      for (j in seq_along(widen_grid)) {
+        set.seed(seed + 1L)
+        ev <- bbb_evaluate(widen(fit, widen_grid[j]), held, y_held,
+                           nsamples = val_nsamples)
+        score[i, j] <- score[i, j] + ev$log_lik * nrow(held)
+      }
+    }
+  }
+  best_noise <- which.max(score[, 1L])
+  best_both <- arrayInd(which.max(score), dim(score))
+  fits <- list()
+  choose <- function(i, j) {
+    key <- as.character(i)
+    if (is.null(fits[[key]])) fits[[key]] <<- fit_with(train, noise_grid[i],
+                                                      seed)
+    widen(fits[[key]], widen_grid[j])
+  }
+  chosen <- list(noise = choose(best_noise, 1L),
+                 both = choose(best_both[1L], best_both[2L]))
+  took <- elapsed() - t0
+  took_cpu <- cpu() - c0
+  y <- y_of(test)
+  out <- lapply(names(chosen), function(v) {
+    set.seed(seed + 1L)
+    ev <- bbb_evaluate(chosen[[v]], test, y, nsamples = nsamples)
+    i <- if (v == "noise") best_noise else best_both[1L]
+    j <- if (v == "noise") 1L else best_both[2L]
+    data.frame(rmse = ev$rmse, log_lik = ev$log_lik,
+               coverage_50 = ev$coverage_50, coverage_95 = ev$coverage_95,
+               noise_sd = sigma(chosen[[v]]), seconds = took,
+               cpu_seconds = took_cpu, chosen_noise = noise_grid[i],
+               chosen_widen = widen_grid[j])
+  })
+  names(out) <- c("bbb, noise chosen by validation",
+                  "bbb, noise and predictive sd chosen by validation")
+  out
 }
 
 # ---- references on the same data --------------------------------------------
@@ -96,7 +201,8 @@ gaussian_scores <- function(y, mu, s) {
              log_lik = mean(stats::dnorm(y, mu, s, log = TRUE)),
              coverage_50 = mean(abs(y - mu) <= stats::qnorm(0.75) * s),
              coverage_95 = mean(abs(y - mu) <= stats::qnorm(0.975) * s),
-             noise_sd = s)
+             noise_sd = s, seconds = NA_real_, cpu_seconds = NA_real_,
+             chosen_noise = NA_real_, chosen_widen = NA_real_)
 }
 
 references <- function(formula, train, test, seed) {
@@ -106,9 +212,8 @@ references <- function(formula, train, test, seed) {
                 fit_and_score(formula, train, test,
                               list(hidden = 50L, default = TRUE), seed))
   lin <- stats::lm(formula, data = train)
-  out$lm <- cbind(gaussian_scores(y_test, stats::predict(lin, test),
-                                  summary(lin)$sigma),
-                  seconds = NA_real_, cpu_seconds = NA_real_)
+  out$lm <- gaussian_scores(y_test, stats::predict(lin, test),
+                            summary(lin)$sigma)
   if (requireNamespace("nnet", quietly = TRUE)) {
     tt <- stats::delete.response(stats::terms(formula, data = train))
     x <- stats::model.matrix(tt, train)[, -1L, drop = FALSE]
@@ -129,8 +234,8 @@ references <- function(formula, train, test, seed) {
     fitted <- rowMeans(sapply(nets, stats::predict, x)) * sy + my
     pred <- rowMeans(sapply(nets, stats::predict, x_test)) * sy + my
     out$`nnet (not Bayesian)` <-
-      cbind(gaussian_scores(y_test, pred, sqrt(mean((y - fitted)^2))),
-            seconds = took, cpu_seconds = NA_real_)
+      gaussian_scores(y_test, pred, sqrt(mean((y - fitted)^2)))
+    out$`nnet (not Bayesian)`$seconds <- took
   }
   out
 }
@@ -151,10 +256,15 @@ per_split <- do.call(rbind, lapply(seq_len(n_splits), function(i) {
   te <- splits[[i]]
   r <- fit_and_score(medv ~ ., Boston[-te, ], Boston[te, ], settings,
                      seed = 1000L + i)
-  refs <- references(medv ~ ., Boston[-te, ], Boston[te, ], 1000L + i)
-  cat(sprintf("split %2d: RMSE %.3f  log-lik %.3f  (%.1f s)\n", i, r$rmse,
-              r$log_lik, r$seconds))
-  rbind(data.frame(split = i, method = "bbb (Bayes by Backprop)", r),
+  v <- validated_fits(medv ~ ., Boston[-te, ], Boston[te, ], 1000L + i)
+  refs <- c(v, references(medv ~ ., Boston[-te, ], Boston[te, ], 1000L + i))
+  vb <- v[[2L]]
+  cat(sprintf(paste0("split %2d: fixed settings RMSE %.3f log-lik %.3f ",
+                     "(%.1f s); validated RMSE %.3f log-lik %.3f / %.3f ",
+                     "(noise %s sd(y), widen %.1f; %.1f s)\n"), i, r$rmse,
+              r$log_lik, r$seconds, vb$rmse, v[[1L]]$log_lik, vb$log_lik,
+              format(vb$chosen_noise), vb$chosen_widen, vb$seconds))
+  rbind(data.frame(split = i, method = "bbb, fixed settings", r),
         do.call(rbind, lapply(names(refs), function(m) {
           data.frame(split = i, method = m, refs[[m]])
         })))
@@ -189,18 +299,32 @@ print(data.frame(method = table$method,
                                    table$log_lik_se),
                  seconds = round(table$seconds_per_split, 1)),
       row.names = FALSE)
-main <- per_split[per_split$method == "bbb (Bayes by Backprop)", ]
-cat(sprintf(paste0("bbb: %.1f s per split (wall), %.1f s CPU; %.0f s for ",
+main <- per_split[per_split$method == "bbb, fixed settings", ]
+cat(sprintf(paste0("bbb, fixed settings: %.1f s per split (wall), %.1f s ",
+                   "CPU; %.0f s for ",
                    "all %d splits; central 50%% / 95%% prediction ",
                    "intervals cover %.0f%% / %.0f%%\n"),
             mean(main$seconds), mean(main$cpu_seconds), sum(main$seconds),
             n_splits, 100 * mean(main$coverage_50),
             100 * mean(main$coverage_95)))
+vmain <- per_split[per_split$method ==
+                     "bbb, noise and predictive sd chosen by validation", ]
+cat(sprintf(paste0("bbb, chosen by validation: %.1f s per split (wall, ",
+                   "%d folds x %d candidates and the refit); noise sd ",
+                   "chosen (x sd(y); NA = learned): %s; predictive ",
+                   "widening chosen: %s\n"),
+            mean(vmain$seconds), n_folds, length(noise_grid),
+            paste(names(table(vmain$chosen_noise, useNA = "ifany")),
+                  table(vmain$chosen_noise, useNA = "ifany"),
+                  sep = ": ", collapse = ", "),
+            paste(names(table(vmain$chosen_widen)),
+                  table(vmain$chosen_widen), sep = ": ", collapse = ", ")))
 
 # ---- synthetic problems -----------------------------------------------------
 # Known noise sd, so the best possible test RMSE is sigma and the best
 # log-likelihood -log(sigma) - 0.5 log(2 pi) - 0.5. Each is fitted with the
-# Boston settings and scored with the same references as Boston.
+# fixed settings and by the validation procedure, as Boston, and scored with
+# the same references.
 
 friedman1 <- function(n) {  # Friedman (1991): 5 of 10 inputs matter
   x <- matrix(stats::runif(n * 10), n, 10,
@@ -241,9 +365,11 @@ if (n_reps > 0) {
       train <- pr$make(pr$n)
       test <- pr$make(2000)
       ours <- fit_and_score(y ~ ., train, test, settings, 6000L + r)
-      refs <- references(y ~ ., train, test, 6000L + r)
+      refs <- c(validated_fits(y ~ ., train, test, 6000L + r),
+                references(y ~ ., train, test, 6000L + r))
+      cat(sprintf("%s %2d done\n", name, r))
       rbind(data.frame(problem = name, rep = r,
-                       method = "bbb, Boston settings", ours),
+                       method = "bbb, fixed settings", ours),
             do.call(rbind, lapply(names(refs), function(m) {
               data.frame(problem = name, rep = r, method = m, refs[[m]])
             })))

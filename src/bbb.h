@@ -115,8 +115,7 @@ double rng_norm(bbb_rng *r);
 void rng_norm_fill(bbb_rng *r, double *x, int n);
 void rng_init_tables(void);
 void vrng_seed(bbb_vrng *r, uint64_t seed);
-void vrng_norm_fill(bbb_vrng *r, double *x, int n);
-void vrng_norm_fillf(bbb_vrng *r, float *x, int n);
+void vrng_norm_fill(bbb_vrng *r, float *x, int n);
 
 /* prior.c */
 void prior_setup(bbb_prior *p, int kind, double pi, double s1, double s2);

@@ -373,31 +373,26 @@ SEXP bbb_predict(SEXP spec, SEXP theta, SEXP x, SEXP nsim_, SEXP threads_,
 }
 
 /* n standard normals from the engine's generators, for tests and
- * benchmarks: method 0 the bulk (Box-Muller) one, 1 the scalar
- * ziggurat, 2 the bulk one in single precision (returned as doubles). */
+ * benchmarks: method 0 the bulk one (Box-Muller in float, used by the
+ * engine; returned as doubles), 1 the scalar ziggurat. */
 SEXP bbb_rnorm(SEXP n_, SEXP method_) {
   if (TYPEOF(n_) != INTSXP || XLENGTH(n_) != 1 || INTEGER(n_)[0] < 0)
     Rf_error("'n' must be one non-negative integer");
   if (TYPEOF(method_) != INTSXP || XLENGTH(method_) != 1 ||
-      INTEGER(method_)[0] < 0 || INTEGER(method_)[0] > 2)
-    Rf_error("'method' must be 0, 1 or 2");
+      INTEGER(method_)[0] < 0 || INTEGER(method_)[0] > 1)
+    Rf_error("'method' must be 0 or 1");
   int n = INTEGER(n_)[0];
   SEXP out = PROTECT(Rf_allocVector(REALSXP, n));
   bbb_rng rng;
   GetRNGstate();
   rng_seed_from_r(&rng);
   PutRNGstate();
-  int method = INTEGER(method_)[0];
-  if (method == 0 || method == 2) {
+  if (INTEGER(method_)[0] == 0) {
     bbb_vrng v;
     vrng_seed(&v, rng_next(&rng));
-    if (method == 0) {
-      vrng_norm_fill(&v, REAL(out), n);
-    } else {
-      float *f = (float *) R_alloc(n > 0 ? n : 1, sizeof(float));
-      vrng_norm_fillf(&v, f, n);
-      for (int i = 0; i < n; i++) REAL(out)[i] = f[i];
-    }
+    float *f = (float *) R_alloc(n > 0 ? n : 1, sizeof(float));
+    vrng_norm_fill(&v, f, n);
+    for (int i = 0; i < n; i++) REAL(out)[i] = f[i];
   } else {
     rng_norm_fill(&rng, REAL(out), n);
   }

@@ -34,12 +34,20 @@ BBB_API void sample_alloc(bbb_sample *smp, int n_par) {
   smp->w = real_zeros(n_par);
 }
 
-/* n standard normals from r into x, in the engine's precision. */
+/* n standard normals from r into x. Both engines draw them in single
+ * precision (twice the vector lanes; exact to float rounding, tails to
+ * 6.7 sd): they are noise, so their last bits do not matter, only that
+ * the double engine then computes exactly with what was drawn. */
 BBB_API void real_norm_fill(bbb_vrng *r, real *x, int n) {
 #ifdef BBB_SINGLE
-  vrng_norm_fillf(r, x, n);
-#else
   vrng_norm_fill(r, x, n);
+#else
+  float buf[256];
+  for (int k = 0; k < n; k += 256) {
+    int len = n - k < 256 ? n - k : 256;
+    vrng_norm_fill(r, buf, len);
+    for (int i = 0; i < len; i++) x[k + i] = buf[i];
+  }
 #endif
 }
 

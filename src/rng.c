@@ -134,46 +134,12 @@ static inline void vrng_next(bbb_vrng *r, uint64_t *out) {
   }
 }
 
-/* The top 52 bits as a double in [1, 2). */
-static inline double one_to_two(uint64_t x) {
-  uint64_t u = (x >> 12) | 0x3ff0000000000000ULL;
-  double d;
-  memcpy(&d, &u, sizeof d);
-  return d;
-}
-
-BBB_SIMD_CLONES
-void vrng_norm_fill(bbb_vrng *r, double *x, int n) {
-  uint64_t a[BBB_LANES], b[BBB_LANES];
-  double z1[BBB_LANES], z2[BBB_LANES];
-  for (int k = 0; k < n; k += 2 * BBB_LANES) {
-    vrng_next(r, a);
-    vrng_next(r, b);
-#ifdef _OPENMP
-#pragma omp simd
-#endif
-    for (int l = 0; l < BBB_LANES; l++) {
-      double second;
-      z1[l] = vbox_muller(2 - one_to_two(a[l]), one_to_two(b[l]) - 1.5,
-                          &second);
-      z2[l] = second;
-    }
-    int left = n - k;
-    if (left >= 2 * BBB_LANES) {
-      memcpy(x + k, z1, sizeof z1);
-      memcpy(x + k + BBB_LANES, z2, sizeof z2);
-    } else {
-      for (int l = 0; l < left; l++)
-        x[k + l] = l < BBB_LANES ? z1[l] : z2[l - BBB_LANES];
-    }
-  }
-}
-
-/* The same in single precision: each 64-bit draw gives two 32-bit
+/* n normals in single precision: each 64-bit draw gives two 32-bit
  * uniforms, and u1 = (k + 1/2) 2^-32 (at most 1) reaches 6.7 standard
- * deviations in the tails. */
+ * deviations in the tails. Float arithmetic gives the vectors twice the
+ * lanes of double and the polynomials half the terms. */
 BBB_SIMD_CLONES
-void vrng_norm_fillf(bbb_vrng *r, float *x, int n) {
+void vrng_norm_fill(bbb_vrng *r, float *x, int n) {
   enum { W = 2 * BBB_LANES };
   uint64_t a[BBB_LANES], b[BBB_LANES];
   uint32_t ua[W], ub[W];

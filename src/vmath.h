@@ -134,57 +134,11 @@ VINLINE double vsqrt(double x) {
   return x * r;
 }
 
-/* sin(a) and cos(a) for |a| <= pi / 4: Taylor polynomials of degree 17
- * and 18, whose remainders are below 1e-19. */
-VINLINE double vsin_small(double a) {
-  double z = a * a;
-  double p = 1.0 / 355687428096000.0;
-  p = p * z - 1.0 / 1307674368000.0;
-  p = p * z + 1.0 / 6227020800.0;
-  p = p * z - 1.0 / 39916800.0;
-  p = p * z + 1.0 / 362880.0;
-  p = p * z - 1.0 / 5040.0;
-  p = p * z + 1.0 / 120.0;
-  p = p * z - 1.0 / 6.0;
-  return a + a * z * p;
-}
-
-VINLINE double vcos_small(double a) {
-  double z = a * a;
-  double p = -1.0 / 6402373705728000.0;
-  p = p * z + 1.0 / 20922789888000.0;
-  p = p * z - 1.0 / 87178291200.0;
-  p = p * z + 1.0 / 479001600.0;
-  p = p * z - 1.0 / 3628800.0;
-  p = p * z + 1.0 / 40320.0;
-  p = p * z - 1.0 / 720.0;
-  p = p * z + 1.0 / 24.0;
-  p = p * z - 0.5;
-  return 1 + z * p;
-}
-
-/* A standard normal pair from two uniforms (Box and Muller 1958):
- * u1 in (0, 1], t in [-1/2, 1/2): r = sqrt(-2 log u1) times cos and sin of
- * 2 pi t. The angle is reduced to a quarter turn: 4t = n + f with n the
- * nearest integer and |f| <= 1/2, so the angle pi f / 2 is within pi / 4,
- * and the quadrant n mod 4 swaps and negates sin and cos. */
-VINLINE double vbox_muller(double u1, double t, double *second) {
-  const double shift = 0x1.8p52;
-  double r = vsqrt(-2 * vlog(u1));
-  double q = 4 * t, big = q + shift;
-  int quadrant = (int) (double_to_bits(big) & 3);
-  double a = (q - (big - shift)) * 1.57079632679489661923132169164;
-  double s = vsin_small(a), c = vcos_small(a);
-  double sin_t = quadrant == 0 ? s : quadrant == 1 ? c : quadrant == 2 ? -s : -c;
-  double cos_t = quadrant == 0 ? c : quadrant == 1 ? -s : quadrant == 2 ? -c : s;
-  *second = r * sin_t;
-  return r * cos_t;
-}
-
 /* ---- Single precision --------------------------------------------------
- * The same functions for float, used by the single-precision engine: the
- * vectors hold twice as many lanes and the polynomials need about half the
- * terms. Each is accurate to a few units in the last place of a float. */
+ * The same functions for float, used by the single-precision engine and
+ * the normal generator: the vectors hold twice as many lanes and the
+ * polynomials need about half the terms. Each is accurate to a few units
+ * in the last place of a float. */
 
 VINLINE float bits_to_float(uint32_t u) {
   float f;
@@ -289,7 +243,11 @@ VINLINE float vcos_smallf(float a) {
   return 1 + z * p;
 }
 
-/* A normal pair, as vbox_muller: u1 in (0, 1], t in [-1/2, 1/2]. */
+/* A standard normal pair from two uniforms (Box and Muller 1958):
+ * u1 in (0, 1], t in [-1/2, 1/2]: r = sqrt(-2 log u1) times cos and sin of
+ * 2 pi t. The angle is reduced to a quarter turn: 4t = n + f with n the
+ * nearest integer and |f| <= 1/2, so the angle pi f / 2 is within pi / 4,
+ * and the quadrant n mod 4 swaps and negates sin and cos. */
 VINLINE float vbox_mullerf(float u1, float t, float *second) {
   const float shift = 0x1.8p23f;
   float r = vsqrtf(-2 * vlogf(u1));

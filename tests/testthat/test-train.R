@@ -140,21 +140,11 @@ test_that("single precision trains to the same fit as double", {
             verbose = FALSE)
   })
   expect_equal(fits[[2]]$control$precision, "single")
-  # The engines draw their noise from different generators (double and
-  # float Box-Muller), so the paths differ by Monte Carlo noise only: the
-  # same objective, the same learning curve.
-  nll <- vapply(fits, function(f) mean(f$trace$nll[1:10]), 0)
-  kl <- vapply(fits, function(f) mean(f$trace$kl[1:10]), 0)
-  expect_equal(nll[2], nll[1], tolerance = 0.03)
-  expect_equal(kl[2], kl[1], tolerance = 0.01)
-  # With sigma negligible (softplus(-30) = 1e-13) the draws hardly matter:
-  # the two engines then follow one path up to float rounding.
-  sharp <- lapply(c("double", "single"), function(p) {
-    set.seed(12)
-    bbb_fit(x, y, hidden = c(16, 16), epochs = 3, precision = p,
-            rho_init = -30, verbose = FALSE)
-  })
-  expect_equal(sharp[[2]]$trace$nll, sharp[[1]]$trace$nll, tolerance = 1e-4)
+  # Same draws (both engines draw their noise in float), float rounding
+  # only: the first epochs agree closely (later the paths drift apart, as
+  # any two rounding paths of SGD do).
+  expect_equal(fits[[1]]$trace$nll[1:3], fits[[2]]$trace$nll[1:3],
+               tolerance = 1e-4)
   acc <- vapply(fits, function(f) mean(predict(f, x, type = "class") == y),
                 0)
   expect_gt(min(acc), 0.85)
