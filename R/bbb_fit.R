@@ -235,7 +235,6 @@ bbb_fit.default <- function(x, y, hidden = 32L, activation = "relu",
 
   theta <- init_theta(fit$width, activation, rho_init, tau)
   fit$opt_state <- list(m = 0 * theta, v = 0 * theta, t = 0)
-  fit <- set_theta(fit, theta)
   fit$trace <- empty_trace(validation > 0)
   data <- list(x = inputs$x, y = yy)
   if (validation > 0) {
@@ -246,7 +245,7 @@ bbb_fit.default <- function(x, y, hidden = 32L, activation = "relu",
                  val_y = yy[split$val])
   }
   if (keep_data) fit$data <- data
-  train_fit(fit, data, epochs, verbose)
+  train_fit(fit, data, epochs, verbose, theta)
 }
 
 

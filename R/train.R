@@ -5,10 +5,9 @@
 # carried from call to call, so the result does not depend on the chunking
 # (which depends on timing). An interrupt keeps the epochs already done.
 
-train_fit <- function(fit, data, epochs, verbose) {
+train_fit <- function(fit, data, epochs, verbose, theta = get_theta(fit)) {
   spec <- net_spec(fit)
   ctrl <- engine_control(fit)
-  theta <- get_theta(fit)
   state <- fit$opt_state
   validating <- !is.null(data$val_x)
   rng_state <- NULL

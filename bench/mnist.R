@@ -67,6 +67,7 @@ prior <- prior_mixture(pi = env_num("BBB_MNIST_PI", 0.5),
 kl_weighting <- Sys.getenv("BBB_MNIST_KL_WEIGHTING", "uniform")
 precision <- Sys.getenv("BBB_MNIST_PRECISION", "double")
 eval_draws <- env_num("BBB_MNIST_EVAL_DRAWS", 4)
+eval_every <- env_num("BBB_MNIST_EVAL_EVERY", 1)
 final_draws <- env_num("BBB_MNIST_FINAL_DRAWS", 20)
 threads <- env_num("BBB_THREADS", 1)
 seed <- env_num("BBB_SEED", 2015)
@@ -179,14 +180,30 @@ if (resume) {
 }
 
 budget <- 60 * minutes
-round_seconds <- NA_real_  # one epoch with its evaluation and saving
+if (!resume) fit <- NULL
 wall <- if (is.null(log)) 0 else log$wall_seconds[nrow(log)]
 started <- proc.time()[["elapsed"]]
+elapsed <- function() proc.time()[["elapsed"]] - started
+last_train <- NA_real_  # seconds of the last epoch's training
+last_check <- 0         # seconds of the last evaluation and saving
+evaluated <- if (is.null(fit)) 0L else nrow(fit$trace)
+check <- function() {
+  # evaluate the current epoch, append it to the log and save the fit
+  t1 <- proc.time()[["elapsed"]]
+  log <<- rbind(log, evaluate_epoch(fit, nrow(fit$trace), spent,
+                                    wall + elapsed()))
+  utils::write.csv(log, log_path, row.names = FALSE)
+  saveRDS(list(fit = fit, log = log, seconds = spent), fit_path,
+          compress = FALSE)
+  evaluated <<- nrow(fit$trace)
+  last_check <<- proc.time()[["elapsed"]] - t1
+}
 repeat {
-  done <- if (resume || !is.null(log)) nrow(fit$trace) else 0L
+  done <- if (is.null(fit)) 0L else nrow(fit$trace)
   if (done >= max_epochs) break
-  if (!is.na(round_seconds) &&
-      proc.time()[["elapsed"]] - started + round_seconds > budget) break
+  # stop when another epoch and a final evaluation would overrun the budget
+  if (!is.na(last_train) &&
+      elapsed() + last_train + last_check > budget) break
   t0 <- proc.time()[["elapsed"]]
   set.seed(seed + 1000 + done)
   if (done == 0L) {
@@ -200,15 +217,11 @@ repeat {
     fit <- update(fit, epochs = 1, x = train_x, y = train_y,
                   verbose = FALSE)
   }
-  epoch_seconds <- proc.time()[["elapsed"]] - t0
-  spent <- spent + epoch_seconds
-  round_wall <- wall + proc.time()[["elapsed"]] - started
-  log <- rbind(log, evaluate_epoch(fit, nrow(fit$trace), spent, round_wall))
-  utils::write.csv(log, log_path, row.names = FALSE)
-  saveRDS(list(fit = fit, log = log, seconds = spent), fit_path,
-          compress = FALSE)
-  round_seconds <- proc.time()[["elapsed"]] - t0
+  last_train <- proc.time()[["elapsed"]] - t0
+  spent <- spent + last_train
+  if (nrow(fit$trace) %% eval_every == 0L || nrow(fit$trace) == 1L) check()
 }
+if (!is.null(fit) && evaluated < nrow(fit$trace)) check()
 cat(sprintf(paste0("Trained %d epochs in %.1f min (%.1f s per epoch); ",
                    "fit saved to %s\n"),
             nrow(fit$trace), spent / 60, spent / nrow(fit$trace), fit_path))

@@ -305,7 +305,7 @@ SEXP bbb_objective(SEXP spec, SEXP theta_, SEXP x, SEXP y, SEXP noise,
   SEXP theta = PROTECT(copy_finite(theta_, 2 * (R_xlen_t) P + 1, "theta"));
 
   bbb_trainer tr;
-  trainer_alloc(&tr, &net, n, 1);
+  trainer_alloc(&tr, &net, n, 1, 1);
   memcpy(tr.wk.h[0], REAL(x), (size_t) n * net.width[0] * sizeof(double));
   memcpy(tr.y, REAL(y), (size_t) n * sizeof(double));
   double nll, kl;

@@ -52,7 +52,9 @@ BBB_API void work_alloc(bbb_work *wk, const bbb_net *net, int rows) {
   wk->d2 = real_zeros(mw);
   wk->delta = real_zeros((size_t) rows * net->width[L]);
   wk->gmu = real_zeros(net->n_par);
-  wk->gsig = real_zeros(net->n_par);
+  /* gsig is read by the local estimator only; otherwise it aliases gmu
+   * so that it is still a valid array of the same length */
+  wk->gsig = net->estimator == EST_LOCAL ? real_zeros(net->n_par) : wk->gmu;
   wk->tmp = real_zeros(mw);
   wk->e = real_zeros(mw);
   wk->sigma2 = net->estimator == EST_LOCAL ? real_zeros(net->n_par) : NULL;

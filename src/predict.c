@@ -103,7 +103,7 @@ int predict_draws(const bbb_net *net, int threads, const double *theta,
   double **ws = (double **) R_alloc(threads, sizeof(double *));
   double **eta = (double **) R_alloc(threads, sizeof(double *));
   for (int t = 0; t < threads; t++) {
-    trainer_alloc(&tr[t], net, block, 1);
+    trainer_alloc(&tr[t], net, block, 1, 0);
     ws[t] = (double *) R_alloc((size_t) group * P, sizeof(double));
     eta[t] = (double *) R_alloc((size_t) group * block * k, sizeof(double));
   }

@@ -20,14 +20,16 @@
 #include "optim.h"
 #include "train.h"
 
+/* sum_grad: the gradient is summed in tr->g (several samples a step, or
+ * the objective's gradient); otherwise each sample updates directly. */
 BBB_API void trainer_alloc(bbb_trainer *tr, const bbb_net *net, int rows,
-                   int threads) {
+                           int threads, int sum_grad) {
   tr->net = net;
   tr->threads = threads < 1 ? 1 : threads;
   tr->n_chunks = (net->n_par + BBB_CHUNK - 1) / BBB_CHUNK;
   work_alloc(&tr->wk, net, rows);
   sample_alloc(&tr->smp, net->n_par);
-  tr->g = real_zeros(2 * (size_t) net->n_par + 1);
+  tr->g = sum_grad ? real_zeros(2 * (size_t) net->n_par + 1) : NULL;
   tr->kl_chunk = (double *) R_alloc(tr->n_chunks, sizeof(double));
   tr->check_chunk = (double *) R_alloc(tr->n_chunks, sizeof(double));
   tr->y = (double *) R_alloc(rows, sizeof(double));
@@ -203,23 +205,66 @@ static void gather(const bbb_data *d, const int *rows_idx, int rows,
   for (int i = 0; i < rows; i++) yb[i] = d->y[rows_idx[i]];
 }
 
+#ifdef BBB_SINGLE
+static void to_real(const double *x, real *out, size_t n) {
+  for (size_t i = 0; i < n; i++) out[i] = (real) x[i];
+}
+
+static void from_real(const real *x, double *out, size_t n) {
+  for (size_t i = 0; i < n; i++) out[i] = x[i];
+}
+#endif
+
+/* The optimiser state the engine works on (theta, m, v, each of length
+ * len) and the caller's double arrays (the same arrays in the double
+ * engine), with a snapshot of the start of the epoch: its own copy in the
+ * double engine, the double arrays in the single one. */
+typedef struct {
+  real *theta, *m, *v;
+  double *out_theta, *out_m, *out_v;
+  real *saved;
+  size_t len;
+} bbb_state;
+
+static void state_save(bbb_state *s) {
+#ifdef BBB_SINGLE
+  from_real(s->theta, s->out_theta, s->len);
+  from_real(s->m, s->out_m, s->len);
+  from_real(s->v, s->out_v, s->len);
+#else
+  size_t bytes = s->len * sizeof(real);
+  memcpy(s->saved, s->theta, bytes);
+  memcpy(s->saved + s->len, s->m, bytes);
+  memcpy(s->saved + 2 * s->len, s->v, bytes);
+#endif
+}
+
+static void state_restore(bbb_state *s) {
+#ifdef BBB_SINGLE
+  to_real(s->out_theta, s->theta, s->len);
+  to_real(s->out_m, s->m, s->len);
+  to_real(s->out_v, s->v, s->len);
+#else
+  size_t bytes = s->len * sizeof(real);
+  memcpy(s->theta, s->saved, bytes);
+  memcpy(s->m, s->saved + s->len, bytes);
+  memcpy(s->v, s->saved + 2 * s->len, bytes);
+#endif
+}
+
 /* Runs ctl->epochs epochs. On a non-finite loss or update it stops and
  * puts back the state of the start of that epoch (the last finite one). */
-static int train_epochs(bbb_trainer *tr, const bbb_data *d, real *theta,
-                        real *m, real *v, double *t,
-                        const bbb_train_control *ctl, bbb_rng *rng,
-                        uint64_t base, double *trace, int *fail_epoch,
-                        int *fail_step) {
+static int train_epochs(bbb_trainer *tr, const bbb_data *d, bbb_state *sv,
+                        double *t, const bbb_train_control *ctl,
+                        bbb_rng *rng, uint64_t base, double *trace,
+                        int *fail_epoch, int *fail_step) {
   int n = d->n, B = ctl->batch_size, M = (n + B - 1) / B;
-  size_t len = 2 * (size_t) tr->net->n_par + 1, bytes = len * sizeof(real);
+  real *theta = sv->theta, *m = sv->m, *v = sv->v;
   int *perm = (int *) R_alloc(n, sizeof(int));
-  real *saved = (real *) R_alloc(3 * len, sizeof(real));
   trainer_sample(tr, theta, step_seed(base, *t + 1, 0, 0), 1);
   for (int e = 0; e < ctl->epochs; e++) {
     double nll = 0, kl = 0, t_saved = *t;
-    memcpy(saved, theta, bytes);
-    memcpy(saved + len, m, bytes);
-    memcpy(saved + 2 * len, v, bytes);
+    state_save(sv);
     shuffle(perm, n, rng);
     for (int i = 0; i < M; i++) {
       int from = i * B, rows = (from + B <= n) ? B : n - from;
@@ -230,9 +275,7 @@ static int train_epochs(bbb_trainer *tr, const bbb_data *d, real *theta,
                               kl_weight(ctl->kl_blundell, i, M), base, ctl,
                               &nll, i == M - 1 ? &kl : NULL);
       if (status) {
-        memcpy(theta, saved, bytes);
-        memcpy(m, saved + len, bytes);
-        memcpy(v, saved + 2 * len, bytes);
+        state_restore(sv);
         *t = t_saved;
         trainer_sample(tr, theta, step_seed(base, *t + 1, 0, 0), 1);
         *fail_epoch = e + 1;
@@ -247,18 +290,6 @@ static int train_epochs(bbb_trainer *tr, const bbb_data *d, real *theta,
   return 0;
 }
 
-#ifdef BBB_SINGLE
-static real *to_real(const double *x, size_t n) {
-  real *out = (real *) R_alloc(n, sizeof(real));
-  for (size_t i = 0; i < n; i++) out[i] = (real) x[i];
-  return out;
-}
-
-static void from_real(const real *x, double *out, size_t n) {
-  for (size_t i = 0; i < n; i++) out[i] = x[i];
-}
-#endif
-
 /* The entry point of this precision (train_run_double or _single): the
  * state theta, m, v (2 n_par + 1 doubles each) is updated in place. */
 int TRAIN_RUN(const bbb_net *net, const bbb_data *d, double *theta,
@@ -266,18 +297,26 @@ int TRAIN_RUN(const bbb_net *net, const bbb_data *d, double *theta,
               int threads, bbb_rng *rng, uint64_t base, double *trace,
               int *fail_epoch, int *fail_step) {
   bbb_trainer tr;
-  trainer_alloc(&tr, net, ctl->batch_size, threads);
-#ifdef BBB_SINGLE
+  trainer_alloc(&tr, net, ctl->batch_size, threads, ctl->n_samples > 1);
   size_t len = 2 * (size_t) net->n_par + 1;
-  real *th = to_real(theta, len), *mm = to_real(m, len), *vv = to_real(v, len);
-  int status = train_epochs(&tr, d, th, mm, vv, t, ctl, rng, base, trace,
-                            fail_epoch, fail_step);
-  from_real(th, theta, len);
-  from_real(mm, m, len);
-  from_real(vv, v, len);
-  return status;
+  bbb_state sv = {NULL, NULL, NULL, theta, m, v, NULL, len};
+#ifdef BBB_SINGLE
+  sv.theta = (real *) R_alloc(3 * len, sizeof(real));
+  sv.m = sv.theta + len;
+  sv.v = sv.m + len;
+  to_real(theta, sv.theta, len);
+  to_real(m, sv.m, len);
+  to_real(v, sv.v, len);
 #else
-  return train_epochs(&tr, d, theta, m, v, t, ctl, rng, base, trace,
-                      fail_epoch, fail_step);
+  sv.theta = theta;
+  sv.m = m;
+  sv.v = v;
+  sv.saved = (real *) R_alloc(3 * len, sizeof(real));
 #endif
+  int status = train_epochs(&tr, d, &sv, t, ctl, rng, base, trace,
+                            fail_epoch, fail_step);
+#ifdef BBB_SINGLE
+  if (!status) state_save(&sv);
+#endif
+  return status;
 }

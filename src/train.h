@@ -21,13 +21,13 @@ typedef struct {
   int threads, n_chunks;
   bbb_work wk;
   bbb_sample smp;
-  real *g;              /* gradient of theta = (mu, rho, tau) */
+  real *g;              /* gradient of theta = (mu, rho, tau), if summed */
   double *kl_chunk, *check_chunk;
   double *y;            /* the batch response */
 } bbb_trainer;
 
 BBB_API void trainer_alloc(bbb_trainer *tr, const bbb_net *net, int rows,
-                           int threads);
+                           int threads, int sum_grad);
 BBB_API void trainer_sample(bbb_trainer *tr, const real *theta,
                             uint64_t seed, int scales);
 BBB_API double trainer_pass(bbb_trainer *tr, const real *mu, double tau,

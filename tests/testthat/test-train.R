@@ -114,18 +114,31 @@ test_that("a diverging fit stops with an error, or restores", {
             verbose = FALSE),
     "non-finite in epoch"
   )
-  expect_warning(
-    fit <- bbb_fit(x, y, family = "poisson", lr = 1e6, epochs = 50,
-                   on_nonfinite = "restore", verbose = FALSE),
-    "non-finite"
-  )
-  expect_true(all(is.finite(unlist(fit$params))))
-  # Its predictions are finite, or refused with a clear error.
-  p <- tryCatch(predict(fit, x), error = function(e) e)
-  if (inherits(p, "error")) {
-    expect_match(conditionMessage(p), "non-finite")
-  } else {
-    expect_true(all(is.finite(p)))
+  precisions <- c("double", if (bbb:::single_available()) "single")
+  for (precision in precisions) {
+    set.seed(11)
+    expect_warning(
+      fit <- bbb_fit(x, y, family = "poisson", lr = 1e6, epochs = 50,
+                     precision = precision, on_nonfinite = "restore",
+                     verbose = FALSE),
+      "non-finite"
+    )
+    expect_true(all(is.finite(unlist(fit$params))))
+    # It is the fit as it was after the last finite epoch.
+    done <- nrow(fit$trace)
+    if (done > 0) {
+      set.seed(11)
+      before <- bbb_fit(x, y, family = "poisson", lr = 1e6, epochs = done,
+                        precision = precision, verbose = FALSE)
+      expect_identical(before$params, fit$params, label = precision)
+    }
+    # Its predictions are finite, or refused with a clear error.
+    p <- tryCatch(predict(fit, x), error = function(e) e)
+    if (inherits(p, "error")) {
+      expect_match(conditionMessage(p), "non-finite")
+    } else {
+      expect_true(all(is.finite(p)))
+    }
   }
 })
 
