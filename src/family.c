@@ -29,6 +29,7 @@ static double nll_gaussian(const real *eta, const double *y, int rows,
   return rows * (HALF_LOG_2PI + tau) + 0.5 * ss * is2;
 }
 
+/* In the engine's precision; the sum in double. */
 BBB_SIMD_CLONES
 static double nll_binomial(const real *eta, const double *y, int rows,
                            real *delta) {
@@ -37,9 +38,9 @@ static double nll_binomial(const real *eta, const double *y, int rows,
 #pragma omp simd reduction(+ : nll)
 #endif
   for (int i = 0; i < rows; i++) {
-    double x = eta[i], e = vexp_neg(x < 0 ? x : -x);
-    nll += vsoftplus_e(x, e) - y[i] * x;
-    delta[i] = vsigmoid_e(x, e) - y[i];
+    real x = eta[i], yi = (real) y[i], e = real_exp_neg(x < 0 ? x : -x);
+    nll += real_softplus_e(x, e) - yi * x;
+    delta[i] = real_sigmoid_e(x, e) - yi;
   }
   return nll;
 }

@@ -104,37 +104,27 @@ static void add_bias(real *z, const real *b, int rows, int n) {
   }
 }
 
-/* Column sums, four columns at a time: one running sum per column is a
- * chain of dependent additions, and four chains keep the adder busy. */
+/* Column sums, with sixteen running sums per column (one per lane of the
+ * widest vector) added up at the end: one running sum is a chain of
+ * dependent additions, and an OpenMP reduction has a fixed cost per loop
+ * that dominates on the short columns of small batches. */
 BBB_SIMD_CLONES
 static void col_sums(const real *d, int rows, int n, real *out) {
-  int j = 0;
-  for (; j + 4 <= n; j += 4) {
-    const real *d0 = d + (size_t) j * rows, *d1 = d0 + rows,
-      *d2 = d1 + rows, *d3 = d2 + rows;
-    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-#ifdef _OPENMP
-#pragma omp simd reduction(+ : s0, s1, s2, s3)
-#endif
-    for (int i = 0; i < rows; i++) {
-      s0 += d0[i];
-      s1 += d1[i];
-      s2 += d2[i];
-      s3 += d3[i];
-    }
-    out[j] = (real) s0;
-    out[j + 1] = (real) s1;
-    out[j + 2] = (real) s2;
-    out[j + 3] = (real) s3;
-  }
-  for (; j < n; j++) {
+  enum { LANES = 16 };
+  int full = rows - rows % LANES;
+  for (int j = 0; j < n; j++) {
     const real *dj = d + (size_t) j * rows;
-    double s = 0;
+    real acc[LANES] = {0};
+    for (int i = 0; i < full; i += LANES) {
 #ifdef _OPENMP
-#pragma omp simd reduction(+ : s)
+#pragma omp simd
 #endif
-    for (int i = 0; i < rows; i++) s += dj[i];
-    out[j] = (real) s;
+      for (int l = 0; l < LANES; l++) acc[l] += dj[i + l];
+    }
+    real s = 0;
+    for (int i = full; i < rows; i++) s += dj[i];
+    for (int l = 0; l < LANES; l++) s += acc[l];
+    out[j] = s;
   }
 }
 
