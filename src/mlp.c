@@ -121,10 +121,12 @@ static void col_sums(const real *d, int rows, int n, real *out) {
 #endif
       for (int l = 0; l < LANES; l++) acc[l] += dj[i + l];
     }
-    real s = 0;
-    for (int i = full; i < rows; i++) s += dj[i];
-    for (int l = 0; l < LANES; l++) s += acc[l];
-    out[j] = s;
+    real tail = 0;
+    for (int i = full; i < rows; i++) tail += dj[i];
+    /* pairwise: a chain of 4 additions, not 16 */
+    for (int l = 0; l < 8; l++) acc[l] += acc[l + 8];
+    for (int l = 0; l < 4; l++) acc[l] += acc[l + 4];
+    out[j] = (acc[0] + acc[2]) + (acc[1] + acc[3]) + tail;
   }
 }
 
