@@ -193,9 +193,15 @@ static void shuffle(int *perm, int n, bbb_rng *rng) {
   }
 }
 
-/* The minibatch's rows of x, standardized, and of y. */
+/* The minibatch's rows of x, standardized, and of y. Each element is a
+ * cache miss on a large x (random rows of a column-major matrix), so wide
+ * batches are gathered by all threads, column by column. */
 static void gather(const bbb_data *d, const int *rows_idx, int rows,
-                   real *xb, double *yb) {
+                   real *xb, double *yb, int threads) {
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(threads) schedule(static) \
+  if (threads > 1 && (size_t) rows * d->p >= 16384)
+#endif
   for (int j = 0; j < d->p; j++) {
     const double *xj = d->x + (size_t) j * d->n;
     double c = d->center[j], s = 1 / d->scale[j];
@@ -268,7 +274,7 @@ static int train_epochs(bbb_trainer *tr, const bbb_data *d, bbb_state *sv,
     shuffle(perm, n, rng);
     for (int i = 0; i < M; i++) {
       int from = i * B, rows = (from + B <= n) ? B : n - from;
-      gather(d, perm + from, rows, tr->wk.h[0], tr->y);
+      gather(d, perm + from, rows, tr->wk.h[0], tr->y, tr->threads);
       *t += 1;
       /* the KL term is reported from the epoch's last step */
       int status = train_step(tr, theta, m, v, *t, rows,

@@ -28,6 +28,15 @@ test_that("results do not depend on the number of threads", {
             verbose = FALSE)
   })
   expect_identical(fits[[1]]$params, fits[[2]]$params)
+  # Wide batches (128 x 200 values) are gathered by all threads.
+  x <- matrix(stats::rnorm(60000), 300, 200)
+  y <- x[, 1] + stats::rnorm(300)
+  fits <- lapply(1:2, function(th) {
+    set.seed(4)
+    bbb_fit(x, y, hidden = 8, epochs = 2, threads = th, verbose = FALSE)
+  })
+  expect_identical(fits[[1]]$params, fits[[2]]$params)
+  expect_identical(fits[[1]]$trace, fits[[2]]$trace)
 })
 
 test_that("saveRDS round trip predicts identically", {
