@@ -82,17 +82,6 @@ static void gemm(const char *ta, const char *tb, int m, int n, int k,
 }
 #undef GEMM
 
-static void fill_bias(real *z, const real *b, int rows, int n) {
-  for (int j = 0; j < n; j++) {
-    real bj = b[j];
-    real *zj = z + (size_t) j * rows;
-#ifdef _OPENMP
-#pragma omp simd
-#endif
-    for (int i = 0; i < rows; i++) zj[i] = bj;
-  }
-}
-
 static void add_bias(real *z, const real *b, int rows, int n) {
   for (int j = 0; j < n; j++) {
     real bj = b[j];
@@ -235,13 +224,13 @@ BBB_API void mlp_forward_local(const bbb_net *net, const real *mu,
     int nin = net->width[l], nout = net->width[l + 1];
     size_t nz = (size_t) rows * nout;
     real *z = wk->h[l + 1], *s = wk->s[l + 1], *zeta = wk->zeta[l + 1];
-    fill_bias(z, mu + net->b_off[l], rows, nout);
     gemm("N", "N", rows, nout, nin, wk->h[l], rows, mu + net->w_off[l], nin,
-         1, z, rows);
+         0, z, rows);
+    add_bias(z, mu + net->b_off[l], rows, nout);
     square_into(wk->h[l], wk->tmp, (size_t) rows * nin);
-    fill_bias(s, wk->sigma2 + net->b_off[l], rows, nout);
     gemm("N", "N", rows, nout, nin, wk->tmp, rows,
-         wk->sigma2 + net->w_off[l], nin, 1, s, rows);
+         wk->sigma2 + net->w_off[l], nin, 0, s, rows);
+    add_bias(s, wk->sigma2 + net->b_off[l], rows, nout);
     for (size_t i = 0; i < nz; i++) {
       s[i] = (real) sqrt(fmax(s[i], FLT_MIN));
       z[i] += s[i] * zeta[i];
