@@ -267,14 +267,20 @@ static int train_epochs(bbb_trainer *tr, const bbb_data *d, bbb_state *sv,
   int n = d->n, B = ctl->batch_size, M = (n + B - 1) / B;
   real *theta = sv->theta, *m = sv->m, *v = sv->v;
   int *perm = (int *) R_alloc(n, sizeof(int));
+  /* A full batch is the same every epoch: gathered once, never shuffled. */
+  if (M == 1) {
+    for (int i = 0; i < n; i++) perm[i] = i;
+    gather(d, perm, n, tr->wk.h[0], tr->y, tr->threads);
+  }
   trainer_sample(tr, theta, step_seed(base, *t + 1, 0, 0), 1);
   for (int e = 0; e < ctl->epochs; e++) {
     double nll = 0, kl = 0, t_saved = *t;
     state_save(sv);
-    shuffle(perm, n, rng);
+    if (M > 1) shuffle(perm, n, rng);
     for (int i = 0; i < M; i++) {
       int from = i * B, rows = (from + B <= n) ? B : n - from;
-      gather(d, perm + from, rows, tr->wk.h[0], tr->y, tr->threads);
+      if (M > 1)
+        gather(d, perm + from, rows, tr->wk.h[0], tr->y, tr->threads);
       *t += 1;
       /* the KL term is reported from the epoch's last step */
       int status = train_step(tr, theta, m, v, *t, rows,
