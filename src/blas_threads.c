@@ -1,6 +1,6 @@
 /* The engine runs its own threads (the `threads` argument) over the
- * parameters and over halves of the large matrix products, and wants a
- * single-threaded BLAS meanwhile: a second pool of threads on the same
+ * parameters, the minibatch gather and groups of posterior draws, and
+ * wants a single-threaded BLAS meanwhile: a second pool of threads on the same
  * cores (OpenBLAS's own) spins against the first and slows both, often by
  * several times. OpenBLAS is asked through its own API, looked up at run
  * time, so that bbb still works with any BLAS; the count is put back when
