@@ -7,10 +7,12 @@
  * log q contributes (its dw and dmu parts cancel). With the gaussian prior
  * the KL term is taken in closed form instead.
  *
- * The pass over the parameters after a backward pass is fused: gradient,
- * optimiser update and the new sigma for the next step in one loop
- * (posterior_pass), then the next weight draw (posterior_draw) while the
- * chunk is still in cache. All functions work on the index range
+ * The pass over the parameters after a backward pass is fused: gradient
+ * and optimiser update in one loop (posterior_pass), then the new sigma
+ * (posterior_scales) and the next weight draw (posterior_draw) while the
+ * chunk is still in cache. sigma is computed by posterior_scales only, so
+ * that it has the same bits whether a step follows another in the same
+ * engine call or starts a call. All functions work on the index range
  * [from, to) of the flat layout and vectorise (see vmath.h). A pruned
  * parameter (mask 0) is exactly zero: sigma 0, no gradient, no KL term.
  * The constant -0.5 log(2 pi) is left out of log q as of log P (prior.h).
@@ -156,7 +158,7 @@ VINLINE void pass_loop(int kind, int mode, const bbb_net *net,
                          double *check) {
   int P = net->n_par, local = net->estimator == EST_LOCAL;
   real *mu = theta, *rho = theta + P;
-  real *sigma = smp->sigma, *sig = smp->sig;
+  const real *sigma = smp->sigma, *sig = smp->sig;
   const real *eps = smp->eps, *w = smp->w, *gw = wk->gmu, *gsig = wk->gsig;
   const double *keep = net->mask;
   bbb_rprior pr = prior_real(&net->prior);
@@ -192,7 +194,6 @@ VINLINE void pass_loop(int kind, int mode, const bbb_net *net,
       /* a pruned parameter does not move: mean exactly zero, rho kept */
       mu[j] *= kj;
       rho[j] = kj > 0 ? rho[j] : rho_old;
-      scales_one(rho[j], kj, &sigma[j], &sig[j]);
     }
   }
   *check = chk;
@@ -218,8 +219,8 @@ PASS_VARIANT(gaussian_add_update, PRIOR_GAUSSIAN, PASS_ADD_UPDATE)
 /* The fused pass over [from, to) after a backward pass. With st NULL the
  * gradient of this sample is added to g (g[0..P) for mu, g[P..2P) for rho)
  * and nothing else changes. With st, the parameters are updated by the
- * gradient times `scale` (plus what g holds, if add is set), and sigma and
- * sigmoid(rho) are recomputed for the next step. *check is 0 when every
+ * gradient times `scale` (plus what g holds, if add is set); sigma is then
+ * stale until posterior_scales. *check is 0 when every
  * update is finite, NaN otherwise. */
 BBB_API void posterior_pass(const bbb_net *net, const bbb_step *st, int add,
                             double kl_w, double scale, real *theta, real *m,

@@ -107,8 +107,9 @@ BBB_API double trainer_pass(bbb_trainer *tr, const real *mu, double tau,
   return nll;
 }
 
-/* The fused pass over all chunks (see posterior_pass), then, if `seed` is
- * not 0, the weight draw for the next sample or step. If *kl is not NULL
+/* The fused pass over all chunks (see posterior_pass), then, after an
+ * update, the new sigma and, if `seed` is not 0, the weight draw for the
+ * next sample or step. If *kl is not NULL
  * it receives the unweighted KL term of the sample before the update.
  * *ok is 0 if an update was not finite. */
 BBB_API void trainer_params(bbb_trainer *tr, real *theta, real *m, real *v,
@@ -126,6 +127,7 @@ BBB_API void trainer_params(bbb_trainer *tr, real *theta, real *m, real *v,
     tr->kl_chunk[c] = kl ? posterior_kl(net, theta, &tr->smp, from, to) : 0;
     posterior_pass(net, st, add, kl_w, scale, theta, m, v, &tr->smp,
                    &tr->wk, tr->g, from, to, &tr->check_chunk[c]);
+    if (st) posterior_scales(net, theta + net->n_par, &tr->smp, from, to);
     if (seed && weight)
       posterior_draw(theta, &tr->smp, chunk_seed(seed, c), from, to);
   }
