@@ -16,28 +16,62 @@
 # in the paper; the first 50,000 training images train, the last 10,000
 # validate, and the 10,000 test images test.
 #
-# The fit is trained epoch by epoch with update() and saved after every
-# epoch (BBB_MNIST_FIT, by default mnist_fit.rds in the cache directory), so
-# an interrupted run loses at most one epoch; BBB_MNIST_RESUME=1 continues
-# from the saved fit. Training stops when the next epoch would overrun the
-# time budget or after BBB_MNIST_EPOCHS epochs.
+# The fit is trained epoch by epoch with update(), evaluated (validation
+# and test error) and saved every BBB_MNIST_EVAL_EVERY epochs and after the
+# last (BBB_MNIST_FIT, by default mnist_fit.rds in the cache directory), so
+# an interrupted run loses at most that many epochs; BBB_MNIST_RESUME=1
+# continues from the saved fit. Training stops when another epoch and a
+# final evaluation would overrun the time budget, or after BBB_MNIST_EPOCHS
+# epochs.
 #
 # Settings (environment variables, defaults in brackets):
 #   BBB_MNIST_MINUTES  wall-time budget of the training loop (training,
-#                      evaluation after each epoch, saving) [60]
+#                      evaluations, saving) [60]
 #   BBB_MNIST_EPOCHS   maximum number of epochs [1000]
 #   BBB_MNIST_ROWS     training rows used, for tests [50000]
 #   BBB_MNIST_LR       Adam learning rate [0.001]
+#   BBB_MNIST_LR_FINAL, BBB_MNIST_LR_DROP  the learning rate becomes
+#                      LR_FINAL once LR_DROP of the time budget has passed
+#                      [0.0001, 0.75]
+#   BBB_MNIST_KL_WEIGHTING  "uniform" or "blundell" [blundell]
 #   BBB_MNIST_RHO      rho_init [-5]: posterior sd starts at 0.0067
 #   BBB_MNIST_SIGMA1, BBB_MNIST_SIGMA2, BBB_MNIST_PI  the scale-mixture
 #                      prior [1, exp(-6), 0.5]: the package default
-#   BBB_MNIST_EVAL_DRAWS  posterior draws per epoch for the validation
-#                      and test error [4]
+#   BBB_MNIST_PRECISION  "single" or "double" arithmetic of training
+#                      [single]
+#   BBB_MNIST_EVAL_EVERY  evaluate (and save) every this many epochs [5]
+#   BBB_MNIST_EVAL_DRAWS  posterior draws per evaluation for the
+#                      validation and test error [4]
 #   BBB_MNIST_FINAL_DRAWS posterior draws for the pruning table [20]
 #   BBB_THREADS        threads of the engine [1]
 #   BBB_RESULTS        where the CSVs go [bench/results for the full data,
 #                      the cache directory for a subset]
 #   BBB_SEED           seed [2015]
+#
+# Why these defaults (chosen by validation error in short runs, recorded
+# in bench/results/mnist_exploration.csv; the objective is the paper's full
+# ELBO throughout, with the package's default prior):
+# - With kl_weighting = "uniform" the error stalls at 2.0-2.2% from epoch
+#   5 to 125 while the KL term drives the data term up (underfitting).
+#   "blundell", the paper's own minibatch weighting (KL weights 2^-i of an
+#   epoch's minibatches, summing to one), keeps the data term low for the
+#   first ~100 epochs: under Adam the KL pulls far less on the weights. In
+#   30-epoch runs it had the lowest validation error (about 1.85-1.9%).
+# - Dropping the learning rate tenfold cut the validation error by about
+#   0.2-0.3 points when tried after 12 epochs.
+# - Single precision trains an epoch in about 5 s instead of 6-7 s on one
+#   core here; evaluating every 5 epochs instead of every epoch leaves
+#   about 30% more time for training.
+# - Other priors of the paper's grid (pi 1/4, 3/4; -log sigma1 1, 2;
+#   -log sigma2 7, 8), rho_init -6, -7 and lr 0.002, 0.0005 did no better
+#   within the noise in 12-30 epochs (-log sigma1 of 1 or 2 was worse).
+# What the full 60-minute run with these defaults showed (mnist_epochs.csv):
+# validation error about 1.7-1.8% from epoch 65 to 250, then the KL term
+# wins after all (KL 2.1m -> 0.37m nats, data term 260 -> ~7000) and the
+# error climbs to 2.2-2.5% (4 draws) by epoch 400; the late learning-rate
+# drop does not undo that. The run ends at about 2.1% test error (20
+# draws), short of the 1.6% target: this objective's optimum underfits, and
+# the good errors are a transient of the optimisation.
 #
 # Output: mnist_epochs.csv (validation and test error, ELBO and wall time
 # by epoch) and mnist_pruning.csv (test error by share of weights removed),
@@ -60,14 +94,16 @@ minutes <- env_num("BBB_MNIST_MINUTES", 60)
 max_epochs <- env_num("BBB_MNIST_EPOCHS", 1000)
 n_rows <- env_num("BBB_MNIST_ROWS", 50000)
 lr <- env_num("BBB_MNIST_LR", 0.001)
+lr_final <- env_num("BBB_MNIST_LR_FINAL", 0.0001)
+lr_drop <- env_num("BBB_MNIST_LR_DROP", 0.75)
 rho_init <- env_num("BBB_MNIST_RHO", -5)
 prior <- prior_mixture(pi = env_num("BBB_MNIST_PI", 0.5),
                        sigma1 = env_num("BBB_MNIST_SIGMA1", 1),
                        sigma2 = env_num("BBB_MNIST_SIGMA2", exp(-6)))
-kl_weighting <- Sys.getenv("BBB_MNIST_KL_WEIGHTING", "uniform")
-precision <- Sys.getenv("BBB_MNIST_PRECISION", "double")
+kl_weighting <- Sys.getenv("BBB_MNIST_KL_WEIGHTING", "blundell")
+precision <- Sys.getenv("BBB_MNIST_PRECISION", "single")
 eval_draws <- env_num("BBB_MNIST_EVAL_DRAWS", 4)
-eval_every <- env_num("BBB_MNIST_EVAL_EVERY", 1)
+eval_every <- env_num("BBB_MNIST_EVAL_EVERY", 5)
 final_draws <- env_num("BBB_MNIST_FINAL_DRAWS", 20)
 threads <- env_num("BBB_THREADS", 1)
 seed <- env_num("BBB_SEED", 2015)
@@ -139,11 +175,12 @@ rm(img)
 # ---- training ---------------------------------------------------------------
 
 cat(sprintf(paste0("MNIST: %d training, %d validation, %d test rows; ",
-                   "784-400-400-10 relu, %s; Adam lr %g, batch 128, ",
+                   "784-400-400-10 relu, %s; Adam lr %g (%g after ",
+                   "%g%% of the budget), batch 128, ",
                    "rho_init %g, KL weighting %s, %s precision, %d thread%s; ",
                    "budget %g min\n"),
             nrow(train_x), nrow(val_x), nrow(test_x), format(prior), lr,
-            rho_init, kl_weighting, precision, threads,
+            lr_final, 100 * lr_drop, rho_init, kl_weighting, precision, threads,
             if (threads == 1) "" else "s", minutes))
 
 evaluate_epoch <- function(fit, epoch, seconds, wall) {
@@ -152,7 +189,7 @@ evaluate_epoch <- function(fit, epoch, seconds, wall) {
   ev_test <- bbb_evaluate(fit, test_x, test_y, nsamples = eval_draws)
   last <- fit$trace[nrow(fit$trace), ]
   row <- data.frame(epoch = epoch, train_seconds = round(seconds, 1),
-                    wall_seconds = round(wall, 1),
+                    wall_seconds = round(wall, 1), lr = fit$control$lr,
                     elbo = round(last$elbo, 1), nll = round(last$nll, 1),
                     kl = round(last$kl, 1),
                     val_error = 1 - ev_val$accuracy,
@@ -214,6 +251,8 @@ repeat {
                    standardize = FALSE, keep_data = FALSE,
                    threads = threads, verbose = FALSE)
   } else {
+    # update() has no learning-rate argument; the rate is fit$control$lr
+    if (elapsed() >= lr_drop * budget) fit$control$lr <- lr_final
     fit <- update(fit, epochs = 1, x = train_x, y = train_y,
                   verbose = FALSE)
   }
@@ -263,9 +302,14 @@ if (full && Sys.getenv("BBB_RESULTS", "") == "") {
                                  100 * table2$removed),
                metric = "test_error", value = table2$test_error, se = NA,
                source = "bench/mnist.R",
-               note = sprintf(paste0("%d epochs, %.0f min on 1 core; ",
+               note = sprintf(paste0("%d epochs in %.0f min of training ",
+                                     "(%.0f min with the evaluations), ",
+                                     "%d thread%s, %s precision; ",
                                      "%d posterior draws"),
-                              nrow(fit$trace), spent / 60, final_draws)),
+                              nrow(fit$trace), spent / 60,
+                              log$wall_seconds[nrow(log)] / 60, threads,
+                              if (threads == 1) "" else "s", precision,
+                              final_draws)),
     data.frame(benchmark = "mnist", method = "Bayes by Backprop (paper)",
                setting = sprintf("%.0f%% of weights removed",
                                  100 * table2$removed),
