@@ -47,13 +47,19 @@ elapsed <- function(expr) {
   force(expr)
   proc.time()[["elapsed"]] - t0
 }
+fit <- NULL
 for (i in seq_len(warmup)) fit <- fit_once()
 per_unit <- if (spec$unit == "step") {
   spec$epochs * ceiling(spec$n / spec$batch)
 } else {
   spec$epochs
 }
+# The previous fit is dropped before the next one starts, so that the peak
+# memory is that of one fit (not of two alive at once, or of garbage not
+# yet collected).
 times <- vapply(seq_len(reps), function(i) {
+  fit <<- NULL
+  invisible(gc())
   elapsed(fit <<- fit_once()) / per_unit
 }, 0)
 
