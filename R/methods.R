@@ -181,6 +181,9 @@ plot.bbb_fit <- function(x, ...) {
 #' @param object A `bbb_fit`.
 #' @param epochs Number of further epochs.
 #' @param x,y New training data on the original scale (optional).
+#' @param lr Learning rate for these epochs and any later `update()`
+#'   (optional; by default the fit's). A smaller rate for the last epochs
+#'   is a simple schedule.
 #' @param verbose Show a progress bar.
 #' @param ... Not used.
 #' @return The updated `bbb_fit`; its trace continues the old one.
@@ -190,13 +193,18 @@ plot.bbb_fit <- function(x, ...) {
 #' fit <- bbb_fit(x, 2 * x[, 1] + rnorm(100), hidden = 4, epochs = 20,
 #'                verbose = FALSE)
 #' fit <- update(fit, epochs = 20, verbose = FALSE)
+#' fit <- update(fit, epochs = 10, lr = 0.001, verbose = FALSE)
 #' nrow(fit$trace)
 #' @export
 update.bbb_fit <- function(object, epochs = 100L, x = NULL, y = NULL,
-                           verbose = interactive(), ...) {
+                           lr = NULL, verbose = interactive(), ...) {
   check_no_dots(..., fn = "update()")
   check_count(epochs, "epochs")
   check_flag(verbose, "verbose")
+  if (!is.null(lr)) {
+    check_number(lr, "lr", lower = 0, open = TRUE)
+    object$control$lr <- lr
+  }
   if (is.null(x) != is.null(y)) abort("Give both `x` and `y`, or neither.")
   if (is.null(x)) {
     data <- object$data

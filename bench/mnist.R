@@ -251,9 +251,8 @@ repeat {
                    standardize = FALSE, keep_data = FALSE,
                    threads = threads, verbose = FALSE)
   } else {
-    # update() has no learning-rate argument; the rate is fit$control$lr
-    if (elapsed() >= lr_drop * budget) fit$control$lr <- lr_final
-    fit <- update(fit, epochs = 1, x = train_x, y = train_y,
+    rate <- if (elapsed() >= lr_drop * budget) lr_final else NULL
+    fit <- update(fit, epochs = 1, x = train_x, y = train_y, lr = rate,
                   verbose = FALSE)
   }
   last_train <- proc.time()[["elapsed"]] - t0

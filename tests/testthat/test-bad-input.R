@@ -437,6 +437,14 @@ test_that("update() with a non-count `epochs` is an error", {
                   error = TRUE)
 })
 
+test_that("update() with a bad `lr` is an error", {
+  expect_arg_error(update(fit_m, epochs = 1, lr = 0, verbose = FALSE), "lr")
+  expect_arg_error(update(fit_m, epochs = 1, lr = "a", verbose = FALSE),
+                   "lr")
+  expect_arg_error(update(fit_m, epochs = 1, lr = c(0.1, 0.2),
+                          verbose = FALSE), "lr")
+})
+
 test_that("bbb_gradient() with a wrongly shaped `eps` is an error", {
   eps <- bbb_gradient(fit_m, x, y)$eps
   eps[[1]]$w <- eps[[1]]$w[-1]

@@ -76,6 +76,13 @@ test_that("update() continues training where the fit stopped", {
   more2 <- update(half, epochs = 2, x = x[1:30, ], y = y[1:30],
                   verbose = FALSE)
   expect_equal(nrow(more2$trace), 12)
+  # A new learning rate is used and kept: Adam moves each parameter by
+  # about lr a step, so 1e-12 leaves the means where they were.
+  slow <- update(half, epochs = 1, lr = 1e-12, verbose = FALSE)
+  expect_equal(slow$control$lr, 1e-12)
+  moved <- function(f) max(abs(unlist(coef(f)) - unlist(coef(half))))
+  expect_lt(moved(slow), 1e-10)
+  expect_gt(moved(update(half, epochs = 1, verbose = FALSE)), 1e-4)
 })
 
 test_that("splitting the epochs into engine calls does not change a fit", {
