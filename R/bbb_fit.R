@@ -71,13 +71,14 @@
 #'   twice as many floats: about 1.5 times as fast for large layers and
 #'   small ones alike. The parameters are still stored and returned as
 #'   doubles. (Both precisions draw their standard normals in single
-#'   precision.) It needs a BLAS
-#'   with `sgemm` (OpenBLAS, MKL, the reference BLAS; not R's internal one).
+#'   precision.) It needs a BLAS with `sgemm` (OpenBLAS, MKL, the reference
+#'   BLAS; not R's internal one).
 #'   Prediction and [bbb_gradient()] always use double precision.
-#' @param threads Threads for training (the passes over the parameters) and
-#'   prediction (groups of draws). While bbb trains,
-#'   an OpenBLAS BLAS is kept single-threaded (its own threads would compete
-#'   for the same cores); its setting is restored afterwards. The fit does
+#' @param threads Threads for training (the passes over the parameters and
+#'   the gathering of wide minibatches) and prediction (groups of draws).
+#'   While bbb trains, an OpenBLAS BLAS is kept single-threaded (its own
+#'   threads would compete for the same cores); its setting is restored
+#'   afterwards. The fit does
 #'   not depend on `threads`.
 #' @param on_nonfinite What to do if the loss becomes non-finite: `"error"`
 #'   stops with an error, `"restore"` returns the fit as it was at the start

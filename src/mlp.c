@@ -119,10 +119,10 @@ static void col_sums(const real *d, int rows, int n, real *out) {
   }
 }
 
-/* z = a(z + 1 b') for a rows x n matrix z (b NULL: no bias), from the vectorisable exp of
- * vmath.h: tanh(x) = sign(x) (1 - e) / (1 + e) and sigmoid(x) with
- * e = exp(-2|x|), exp(-|x|). Written without branches: a branch per unit
- * of a relu layer is mispredicted half the time. */
+/* z = a(z + 1 b') for a rows x n matrix z (b NULL: no bias), from the
+ * vectorisable exp of vmath.h: tanh(x) = sign(x) (1 - e) / (1 + e) and
+ * sigmoid(x) with e = exp(-2|x|), exp(-|x|). Written without branches: a
+ * branch per unit of a relu layer is mispredicted half the time. */
 BBB_SIMD_CLONES
 static void activate(int act, real *z, const real *b, int rows, int n) {
   for (int j = 0; j < n; j++) {

@@ -169,14 +169,13 @@ VINLINE void pass_loop(int kind, int mode, const bbb_net *net,
 #pragma omp simd reduction(+ : chk)
 #endif
   for (int j = from; j < to; j++) {
+    real kj = (real) keep[j];
     pgrad q;
     if (kind == PRIOR_MIXTURE) {
-      q = grad_mixture(p, (real) keep[j], gw[j], w[j], eps[j], sigma[j],
-                       sig[j], klw);
+      q = grad_mixture(p, kj, gw[j], w[j], eps[j], sigma[j], sig[j], klw);
     } else {
       real gs = local ? gsig[j] : gw[j] * eps[j];
-      q = grad_gaussian(p, (real) keep[j], gw[j], gs, mu[j], sigma[j], sig[j],
-                        klw);
+      q = grad_gaussian(p, kj, gw[j], gs, mu[j], sigma[j], sig[j], klw);
     }
     if (mode == PASS_ADD) {
       g[j] += q.gm;
@@ -188,7 +187,6 @@ VINLINE void pass_loop(int kind, int mode, const bbb_net *net,
         gr += g[P + j];
       }
       real rho_old = rho[j];
-      real kj = (real) keep[j];
       chk += optim_apply(st, &mu[j], &m[j], &v[j], gm * sc) * 0;
       chk += optim_apply(st, &rho[j], &m[P + j], &v[P + j], gr * sc) * 0;
       /* a pruned parameter does not move: mean exactly zero, rho kept */
@@ -220,8 +218,8 @@ PASS_VARIANT(gaussian_add_update, PRIOR_GAUSSIAN, PASS_ADD_UPDATE)
  * gradient of this sample is added to g (g[0..P) for mu, g[P..2P) for rho)
  * and nothing else changes. With st, the parameters are updated by the
  * gradient times `scale` (plus what g holds, if add is set); sigma is then
- * stale until posterior_scales. *check is 0 when every
- * update is finite, NaN otherwise. */
+ * stale until posterior_scales. *check is 0 when every update is finite,
+ * NaN otherwise. */
 BBB_API void posterior_pass(const bbb_net *net, const bbb_step *st, int add,
                             double kl_w, double scale, real *theta, real *m,
                             real *v, bbb_sample *smp, const bbb_work *wk,
