@@ -9,8 +9,8 @@
 # float32 and float64, bbb in double and single precision; the table sets
 # each side's best against the other's. (bbb makes the BLAS single-threaded
 # while it trains, so its BLAS thread count is 1 throughout.) Writes
-# bench/results/speed.csv and prints the table. Options by environment: BENCH_REPS (default 5),
-# BENCH_CONFIGS (default "a,b,c").
+# bench/results/speed.csv and prints the table. Options by environment:
+# BENCH_REPS (default 5), BENCH_CONFIGS (default "a,b,c").
 reps <- as.integer(Sys.getenv("BENCH_REPS", "5"))
 configs <- strsplit(Sys.getenv("BENCH_CONFIGS", "a,b,c"), ",")[[1]]
 root <- normalizePath(file.path(dirname(sub("^--file=", "",

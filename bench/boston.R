@@ -37,6 +37,10 @@
 # rest.
 
 library(bbb)
+source(file.path(local({
+  arg <- grep("^--file=", commandArgs(FALSE), value = TRUE)
+  if (length(arg)) dirname(sub("^--file=", "", arg[1L])) else "bench"
+}), "common.R"))
 
 # ---- the settings -----------------------------------------------------------
 # Every argument that differs from the bbb_fit() defaults is here. Chosen
@@ -53,25 +57,11 @@ epochs_for <- function(n_train, batch = min(n_train, 128L)) {
   as.integer(ceiling(steps / ceiling(n_train / batch)))
 }
 
-env_num <- function(name, default) {
-  v <- Sys.getenv(name, "")
-  if (nzchar(v)) as.numeric(v) else default
-}
-script_dir <- function() {
-  arg <- grep("^--file=", commandArgs(FALSE), value = TRUE)
-  if (length(arg)) dirname(normalizePath(sub("^--file=", "", arg[1L])))
-  else file.path(getwd(), "bench")
-}
 n_splits <- env_num("BBB_BOSTON_SPLITS", 20)
 n_reps <- env_num("BBB_SYNTHETIC_REPS", 10)
 results <- Sys.getenv("BBB_RESULTS", file.path(script_dir(), "results"))
 dir.create(results, recursive = TRUE, showWarnings = FALSE)
 se <- function(v) stats::sd(v) / sqrt(length(v))
-write_csv <- function(d, path) {  # 4 significant digits
-  num <- vapply(d, is.double, NA)
-  d[num] <- lapply(d[num], signif, 4L)
-  utils::write.csv(d, path, row.names = FALSE)
-}
 elapsed <- function() proc.time()[["elapsed"]]
 cpu <- function() sum(proc.time()[c("user.self", "sys.self")])
 
@@ -409,8 +399,6 @@ if (n_reps > 0) {
 # ---- the shipped summary ----------------------------------------------------
 
 if (Sys.getenv("BBB_RESULTS", "") == "") {
-  shipped <- file.path(dirname(script_dir()), "inst", "extdata",
-                       "benchmarks.csv")
   note <- ifelse(is.na(table$seconds_per_split), "",
                  sprintf("%d random splits (seed %d); %s", n_splits,
                          as.integer(env_num("BBB_BOSTON_SEED", 20150505)),
@@ -439,9 +427,5 @@ if (Sys.getenv("BBB_RESULTS", "") == "") {
                                 m, agg[[paste0("oracle_", m)]]))
     })))
   }
-  old <- if (file.exists(shipped)) utils::read.csv(shipped) else NULL
-  old <- old[!old$benchmark %in% c("boston", names(problems)), ,
-             drop = FALSE]
-  write_csv(rbind(old, rows), shipped)
-  cat("Updated", shipped, "\n")
+  update_shipped(rows, c("boston", names(problems)))
 }

@@ -79,16 +79,10 @@
 
 library(bbb)
 
-env_num <- function(name, default) {
-  v <- Sys.getenv(name, "")
-  if (nzchar(v)) as.numeric(v) else default
-}
-
-script_dir <- function() {
+source(file.path(local({
   arg <- grep("^--file=", commandArgs(FALSE), value = TRUE)
-  if (length(arg)) dirname(normalizePath(sub("^--file=", "", arg[1L])))
-  else file.path(getwd(), "bench")
-}
+  if (length(arg)) dirname(sub("^--file=", "", arg[1L])) else "bench"
+}), "common.R"))
 
 minutes <- env_num("BBB_MNIST_MINUTES", 60)
 max_epochs <- env_num("BBB_MNIST_EPOCHS", 1000)
@@ -292,9 +286,6 @@ utils::write.csv(table2, file.path(results, "mnist_pruning.csv"),
 # ---- the shipped summary (full runs only) -----------------------------------
 
 if (full && Sys.getenv("BBB_RESULTS", "") == "") {
-  shipped <- file.path(dirname(script_dir()), "inst", "extdata",
-                       "benchmarks.csv")
-  last <- log[nrow(log), ]
   rows <- rbind(
     data.frame(benchmark = "mnist", method = "bbb",
                setting = sprintf("%.0f%% of weights removed",
@@ -316,8 +307,5 @@ if (full && Sys.getenv("BBB_RESULTS", "") == "") {
                se = NA, source = "Blundell et al. (2015), Table 2",
                note = "2 x 1200 units (2.4m weights), scale mixture prior")
   )
-  old <- if (file.exists(shipped)) utils::read.csv(shipped) else NULL
-  old <- old[old$benchmark != "mnist", , drop = FALSE]
-  utils::write.csv(rbind(old, rows), shipped, row.names = FALSE)
-  cat("Updated", shipped, "\n")
+  update_shipped(rows, "mnist")
 }
