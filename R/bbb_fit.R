@@ -73,9 +73,16 @@
 #'   doubles. (Both precisions draw their standard normals in single
 #'   precision.) It needs a BLAS with `sgemm` (OpenBLAS, MKL, the reference
 #'   BLAS; not R's internal one).
-#'   Prediction and [bbb_gradient()] always use double precision.
-#' @param threads Threads for training (the passes over the parameters and
-#'   the gathering of wide minibatches) and prediction (groups of draws).
+#'   Prediction and [bbb_gradient()] always use double precision. On
+#'   minibatches of a large design (a million values or more), single
+#'   precision also keeps a row-major single-precision copy of the
+#'   standardized design while it trains (4 bytes a value): a minibatch's
+#'   random rows are a cache miss per value in R's column-major matrix.
+#'   `options(bbb.row_copy = FALSE)` saves that memory at some speed.
+#' @param threads Threads for training (the passes over the parameters,
+#'   the large matrix products and the gathering of wide minibatches) and
+#'   prediction (groups of draws). More threads than free cores slow
+#'   training down: the threads wait for each other several times a step.
 #'   While bbb trains, an OpenBLAS BLAS is kept single-threaded (its own
 #'   threads would compete for the same cores); its setting is restored
 #'   afterwards. The fit does

@@ -8,6 +8,7 @@
 train_fit <- function(fit, data, epochs, verbose, theta = get_theta(fit)) {
   spec <- net_spec(fit)
   ctrl <- engine_control(fit)
+  ctrl$rows <- design_rows(fit, data$x)
   state <- fit$opt_state
   validating <- !is.null(data$val_x)
   rng_state <- NULL
@@ -102,6 +103,22 @@ engine_control <- function(fit) {
     center = as.double(fit$prep$center),
     scale = as.double(fit$prep$scale)
   )
+}
+
+# For single-precision minibatch training on a large design (a million
+# values or more): the design standardized, row by row, in single
+# precision (4 bytes a value, kept while the fit trains), from which the
+# engine gathers minibatches several times faster than from R's
+# column-major matrix. options(bbb.row_copy = FALSE) saves the memory.
+design_rows <- function(fit, x) {
+  ctl <- fit$control
+  if (!isTRUE(getOption("bbb.row_copy", TRUE)) ||
+      !identical(ctl$precision, "single") || ctl$batch_size >= nrow(x) ||
+      as.double(nrow(x)) * ncol(x) < 2^20) {
+    return(NULL)
+  }
+  .Call(C_bbb_design_rows, x, as.double(fit$prep$center),
+        as.double(fit$prep$scale))
 }
 
 # Trace rows on the scale of the original response: for a standardized

@@ -94,7 +94,8 @@ if (config == "c") {
   gemm_s <- sum(vapply(shapes, function(s) {
     median(vapply(1:3, function(i) {
       elapsed(.Call(bbb:::C_bbb_gemm_bench, as.integer(s[[1]]), s[[2]],
-                    gemm_reps, precision == "single")) / gemm_reps
+                    gemm_reps, precision == "single",
+                    as.integer(threads))) / gemm_reps
     }, 0))
   }, 0))
   flops <- sum(vapply(shapes, function(s) 2 * prod(s[[1]]), 0))

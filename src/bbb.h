@@ -79,7 +79,8 @@ typedef struct {
   int activation, family, estimator;
   int n_par;
   int *w_off, *b_off;   /* length L */
-  const double *mask;   /* n_par 0/1, 0 for a pruned parameter */
+  const double *mask;   /* n_par 0/1, 0 for a pruned parameter; NULL if
+                           none is pruned (the passes skip reading it) */
   bbb_prior prior;
 } bbb_net;
 
@@ -94,6 +95,7 @@ typedef struct {
 /* Scratch for one forward/backward pass on at most `rows` rows. */
 typedef struct {
   int rows;
+  int threads;          /* threads sharing the large products */
   real **h;             /* h[l], rows x n_l, l = 0 .. L (h[L] is eta) */
   real **s, **zeta;     /* local estimator: sd and noise of Z_l, l = 1 .. L */
   real *d1, *d2;        /* rows x max_width backward buffers */

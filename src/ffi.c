@@ -105,9 +105,7 @@ static void unpack_net(SEXP spec, bbb_net *net) {
   net_offsets(net);
   SEXP mask = list_find(spec, "mask");
   if (!mask || mask == R_NilValue) {
-    double *ones = (double *) R_alloc(net->n_par, sizeof(double));
-    for (int j = 0; j < net->n_par; j++) ones[j] = 1;
-    net->mask = ones;
+    net->mask = NULL;
   } else {
     if (TYPEOF(mask) != REALSXP || XLENGTH(mask) != net->n_par)
       Rf_error("'mask' must be a double vector of length %d", net->n_par);
@@ -259,9 +257,20 @@ SEXP bbb_train(SEXP spec, SEXP theta_, SEXP m_, SEXP v_, SEXP t_, SEXP x,
   check_finite(scale, net.width[0], "scale");
   for (int j = 0; j < net.width[0]; j++)
     if (!(REAL(scale)[j] > 0)) Rf_error("'scale' must be positive");
+  /* optional: x standardized row by row (bbb_design_rows), single only */
+  SEXP rows = list_find(ctrl, "rows");
+  const float *rows_ptr = NULL;
+  if (rows && rows != R_NilValue) {
+    if (TYPEOF(rows) != RAWSXP || !single ||
+        XLENGTH(rows) != (R_xlen_t) n * net.width[0] *
+                           (R_xlen_t) sizeof(float))
+      Rf_error("'rows' must be NULL or the rows of 'x' for single "
+               "precision");
+    rows_ptr = (const float *) RAW(rows);
+  }
   train_call call = {&net,
                      {REAL(x), REAL(y), n, net.width[0], REAL(center),
-                      REAL(scale)},
+                      REAL(scale), rows_ptr},
                      REAL(theta), REAL(m), REAL(v), &t, &ctl, threads, single,
                      {{{0}}, 0}, REAL(trace), 0, 0, 0};
   rng_resume(&call.es, rng_state);
@@ -404,8 +413,9 @@ SEXP bbb_rnorm(SEXP n_, SEXP method_) {
 SEXP bbb_have_sgemm(void) { return Rf_ScalarLogical(have_sgemm()); }
 
 /* For the benchmarks: time `reps` matrix products of one shape through the
- * engine's BLAS calls (op codes "N" or "T"). */
-SEXP bbb_gemm_bench(SEXP shape, SEXP ops, SEXP reps, SEXP single) {
+ * engine's BLAS calls (op codes "N" or "T") on `threads` threads. */
+SEXP bbb_gemm_bench(SEXP shape, SEXP ops, SEXP reps, SEXP single,
+                    SEXP threads) {
   if (TYPEOF(shape) != INTSXP || XLENGTH(shape) != 3)
     Rf_error("'shape' must be three integers");
   if (TYPEOF(ops) != STRSXP || XLENGTH(ops) != 2)
@@ -414,6 +424,9 @@ SEXP bbb_gemm_bench(SEXP shape, SEXP ops, SEXP reps, SEXP single) {
     Rf_error("'reps' must be one positive integer");
   if (TYPEOF(single) != LGLSXP || XLENGTH(single) != 1)
     Rf_error("'single' must be TRUE or FALSE");
+  if (TYPEOF(threads) != INTSXP || XLENGTH(threads) != 1 ||
+      INTEGER(threads)[0] < 1 || INTEGER(threads)[0] > 64)
+    Rf_error("'threads' must be one integer in [1, 64]");
   const int *s = INTEGER(shape);
   for (int i = 0; i < 3; i++)
     if (s[i] < 1 || s[i] > 100000) Rf_error("'shape' must be in [1, 1e5]");
@@ -423,7 +436,7 @@ SEXP bbb_gemm_bench(SEXP shape, SEXP ops, SEXP reps, SEXP single) {
   if (LOGICAL(single)[0] && !have_sgemm()) Rf_error("no sgemm");
   int blas_old = blas_threads_set(1);
   int ok = (LOGICAL(single)[0] ? gemm_bench_single : gemm_bench_double)(
-    ta, tb, s[0], s[1], s[2], INTEGER(reps)[0]);
+    ta, tb, s[0], s[1], s[2], INTEGER(reps)[0], INTEGER(threads)[0]);
   blas_threads_restore(blas_old);
   return Rf_ScalarLogical(ok);
 }

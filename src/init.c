@@ -13,7 +13,8 @@ SEXP bbb_col_quantiles(SEXP, SEXP);
 SEXP bbb_have_sgemm(void);
 SEXP bbb_scan(SEXP, SEXP);
 SEXP bbb_col_stats(SEXP);
-SEXP bbb_gemm_bench(SEXP, SEXP, SEXP, SEXP);
+SEXP bbb_design_rows(SEXP, SEXP, SEXP);
+SEXP bbb_gemm_bench(SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP bbb_blas_threads(void);
 
 static const R_CallMethodDef call_methods[] = {
@@ -25,7 +26,8 @@ static const R_CallMethodDef call_methods[] = {
   {"bbb_have_sgemm", (DL_FUNC) &bbb_have_sgemm, 0},
   {"bbb_scan", (DL_FUNC) &bbb_scan, 2},
   {"bbb_col_stats", (DL_FUNC) &bbb_col_stats, 1},
-  {"bbb_gemm_bench", (DL_FUNC) &bbb_gemm_bench, 4},
+  {"bbb_design_rows", (DL_FUNC) &bbb_design_rows, 3},
+  {"bbb_gemm_bench", (DL_FUNC) &bbb_gemm_bench, 5},
   {"bbb_blas_threads", (DL_FUNC) &bbb_blas_threads, 0},
   {NULL, NULL, 0}
 };

@@ -37,6 +37,7 @@ BBB_API void work_alloc(bbb_work *wk, const bbb_net *net, int rows) {
   int L = net->n_layers;
   size_t mw = (size_t) rows * net->max_width;
   wk->rows = rows;
+  wk->threads = 1;
   wk->h = (real **) R_alloc(L + 1, sizeof(real *));
   wk->s = (real **) R_alloc(L + 1, sizeof(real *));
   wk->zeta = (real **) R_alloc(L + 1, sizeof(real *));
@@ -63,24 +64,63 @@ BBB_API void work_alloc(bbb_work *wk, const bbb_net *net, int rows) {
 /* C = op(A) op(B) + beta C, by the BLAS (sgemm for real = float). Plain
  * loops were measured against OpenBLAS at the seed question's sizes
  * (3 -> 32 -> 1, 100 rows) and lost by half, so even tiny products go
- * to the BLAS. The BLAS runs single-threaded while bbb trains (see
- * blas_threads.c); splitting the large products between bbb's threads
- * gained nothing over threading the parameter pass alone on an idle
- * machine, and its extra barriers (eight a step) made a busy one several
- * times slower. */
+ * to the BLAS. */
 #ifdef BBB_SINGLE
 #define GEMM F77_NAME(sgemm)
 #else
 #define GEMM F77_NAME(dgemm)
 #endif
-static void gemm(const char *ta, const char *tb, int m, int n, int k,
-                 const real *a, int lda, const real *b, int ldb, real beta,
-                 real *c, int ldc) {
+static void gemm1(const char *ta, const char *tb, int m, int n, int k,
+                  const real *a, int lda, const real *b, int ldb, real beta,
+                  real *c, int ldc) {
   real one = 1;
   GEMM(ta, tb, &m, &n, &k, &one, a, &lda, b, &ldb, &beta, c, &ldc FCONE
        FCONE);
 }
 #undef GEMM
+
+/* Large products are computed in column blocks, whose number depends on
+ * the shape only, and the blocks are shared between the engine's threads,
+ * each calling the (single-threaded) BLAS on its own. bbb keeps
+ * OpenBLAS's own threads off while it trains (blas_threads.c): a second
+ * pool spins against the engine's. The blocks are the same whatever the
+ * number of threads because a BLAS may compute an element differently
+ * in a narrower product (OpenBLAS does: it has other kernels for small
+ * products and for some row tails), so the result does not depend on
+ * the threads. */
+#define GEMM_SPLIT_MIN (1 << 21)  /* multiply-adds */
+#define GEMM_BLOCK_COLS 64
+#define GEMM_MAX_BLOCKS 4
+
+static int gemm_blocks(int m, int n, int k) {
+  if ((double) m * n * k < GEMM_SPLIT_MIN) return 1;
+  int b = n / GEMM_BLOCK_COLS;
+  return b < 1 ? 1 : b > GEMM_MAX_BLOCKS ? GEMM_MAX_BLOCKS : b;
+}
+
+static void gemm(int threads, const char *ta, const char *tb, int m, int n,
+                 int k, const real *a, int lda, const real *b, int ldb,
+                 real beta, real *c, int ldc) {
+  int blocks = gemm_blocks(m, n, k);
+  if (blocks == 1) {
+    gemm1(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc);
+    return;
+  }
+  threads = threads < blocks ? threads : blocks;
+  /* column boundaries on multiples of 16 */
+  int units = (n + 15) / 16;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(threads) schedule(static) \
+  if (threads > 1)
+#endif
+  for (int i = 0; i < blocks; i++) {
+    int from = units * i / blocks * 16, to = units * (i + 1) / blocks * 16;
+    to = to < n ? to : n;
+    const real *bi = tb[0] == 'N' ? b + (size_t) ldb * from : b + from;
+    gemm1(ta, tb, m, to - from, k, a, lda, bi, ldb, beta,
+          c + (size_t) ldc * from, ldc);
+  }
+}
 
 static void add_bias(real *z, const real *b, int rows, int n) {
   for (int j = 0; j < n; j++) {
@@ -184,8 +224,8 @@ BBB_API void mlp_forward(const bbb_net *net, const real *w, bbb_work *wk,
     int nin = net->width[l], nout = net->width[l + 1];
     real *z = wk->h[l + 1];
     const real *b = w + net->b_off[l];
-    gemm("N", "N", rows, nout, nin, wk->h[l], rows, w + net->w_off[l], nin,
-         0, z, rows);
+    gemm(wk->threads, "N", "N", rows, nout, nin, wk->h[l], rows,
+         w + net->w_off[l], nin, 0, z, rows);
     if (l < L - 1)
       activate(net->activation, z, b, rows, nout);
     else
@@ -199,12 +239,12 @@ BBB_API void mlp_backward(const bbb_net *net, const real *w, bbb_work *wk,
   real *d = wk->delta, *next = wk->d1;
   for (int l = net->n_layers - 1; l >= 0; l--) {
     int nin = net->width[l], nout = net->width[l + 1];
-    gemm("T", "N", nin, nout, rows, wk->h[l], rows, d, rows, 0,
+    gemm(wk->threads, "T", "N", nin, nout, rows, wk->h[l], rows, d, rows, 0,
          wk->gmu + net->w_off[l], nin);
     col_sums(d, rows, nout, wk->gmu + net->b_off[l]);
     if (l == 0) break;
-    gemm("N", "T", rows, nin, nout, d, rows, w + net->w_off[l], nin, 0,
-         next, rows);
+    gemm(wk->threads, "N", "T", rows, nin, nout, d, rows,
+         w + net->w_off[l], nin, 0, next, rows);
     activate_grad(net->activation, wk->h[l], next, (size_t) rows * nin);
     d = next;
     next = (next == wk->d1) ? wk->d2 : wk->d1;
@@ -224,11 +264,11 @@ BBB_API void mlp_forward_local(const bbb_net *net, const real *mu,
     int nin = net->width[l], nout = net->width[l + 1];
     size_t nz = (size_t) rows * nout;
     real *z = wk->h[l + 1], *s = wk->s[l + 1], *zeta = wk->zeta[l + 1];
-    gemm("N", "N", rows, nout, nin, wk->h[l], rows, mu + net->w_off[l], nin,
-         0, z, rows);
+    gemm(wk->threads, "N", "N", rows, nout, nin, wk->h[l], rows,
+         mu + net->w_off[l], nin, 0, z, rows);
     add_bias(z, mu + net->b_off[l], rows, nout);
     square_into(wk->h[l], wk->tmp, (size_t) rows * nin);
-    gemm("N", "N", rows, nout, nin, wk->tmp, rows,
+    gemm(wk->threads, "N", "N", rows, nout, nin, wk->tmp, rows,
          wk->sigma2 + net->w_off[l], nin, 0, s, rows);
     add_bias(s, wk->sigma2 + net->b_off[l], rows, nout);
     for (size_t i = 0; i < nz; i++) {
@@ -249,18 +289,19 @@ BBB_API void mlp_backward_local(const bbb_net *net, const real *mu,
     int wo = net->w_off[l], bo = net->b_off[l];
     /* e = d(-log p)/d S^2 */
     for (size_t i = 0; i < nz; i++) e[i] = d[i] * zeta[i] / (2 * s[i]);
-    gemm("T", "N", nin, nout, rows, wk->h[l], rows, d, rows, 0,
+    gemm(wk->threads, "T", "N", nin, nout, rows, wk->h[l], rows, d, rows, 0,
          wk->gmu + wo, nin);
     col_sums(d, rows, nout, wk->gmu + bo);
     square_into(wk->h[l], wk->tmp, (size_t) rows * nin);
-    gemm("T", "N", nin, nout, rows, wk->tmp, rows, e, rows, 0,
+    gemm(wk->threads, "T", "N", nin, nout, rows, wk->tmp, rows, e, rows, 0,
          wk->gsig + wo, nin);
     col_sums(e, rows, nout, wk->gsig + bo);
     for (int j = wo; j < bo + nout; j++) wk->gsig[j] *= 2 * sigma[j];
     if (l == 0) break;
-    gemm("N", "T", rows, nin, nout, d, rows, mu + wo, nin, 0, next, rows);
-    gemm("N", "T", rows, nin, nout, e, rows, wk->sigma2 + wo, nin, 0,
-         wk->tmp, rows);
+    gemm(wk->threads, "N", "T", rows, nin, nout, d, rows, mu + wo, nin, 0,
+         next, rows);
+    gemm(wk->threads, "N", "T", rows, nin, nout, e, rows, wk->sigma2 + wo,
+         nin, 0, wk->tmp, rows);
     const real *h = wk->h[l];
     size_t nh = (size_t) rows * nin;
     for (size_t i = 0; i < nh; i++) next[i] += 2 * h[i] * wk->tmp[i];
@@ -271,15 +312,16 @@ BBB_API void mlp_backward_local(const bbb_net *net, const real *mu,
 }
 
 /* For the benchmarks: `reps` products of one shape as the engine makes
- * them (C = op(A) op(B), m x n, inner dimension k), on constant data. */
+ * them on `threads` threads (C = op(A) op(B), m x n, inner dimension k),
+ * on constant data. */
 int GEMM_BENCH(const char *ta, const char *tb, int m, int n, int k,
-               int reps) {
+               int reps, int threads) {
   int lda = ta[0] == 'N' ? m : k, ldb = tb[0] == 'N' ? k : n;
   real *a = real_zeros((size_t) m * k), *b = real_zeros((size_t) k * n);
   real *c = real_zeros((size_t) m * n);
   for (size_t i = 0; i < (size_t) m * k; i++) a[i] = (real) 0.5;
   for (size_t i = 0; i < (size_t) k * n; i++) b[i] = (real) 0.25;
   for (int r = 0; r < reps; r++)
-    gemm(ta, tb, m, n, k, a, lda, b, ldb, 0, c, m);
+    gemm(threads, ta, tb, m, n, k, a, lda, b, ldb, 0, c, m);
   return c[0] > 0;
 }

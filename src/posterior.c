@@ -65,11 +65,19 @@ BBB_API void posterior_scales(const bbb_net *net, const real *rho,
                               bbb_sample *smp, int from, int to) {
   real *sigma = smp->sigma, *sig = smp->sig;
   const double *keep = net->mask;
+  if (keep) {
 #ifdef _OPENMP
 #pragma omp simd
 #endif
-  for (int j = from; j < to; j++)
-    scales_one(rho[j], (real) keep[j], &sigma[j], &sig[j]);
+    for (int j = from; j < to; j++)
+      scales_one(rho[j], (real) keep[j], &sigma[j], &sig[j]);
+  } else {
+#ifdef _OPENMP
+#pragma omp simd
+#endif
+    for (int j = from; j < to; j++)
+      scales_one(rho[j], 1, &sigma[j], &sig[j]);
+  }
 }
 
 /* eps from the stream `seed` (one per chunk and sample), w = mu + sigma
@@ -135,23 +143,24 @@ BBB_API double posterior_kl(const bbb_net *net, const real *mu,
       real d = mixture_d(p, w[j]), e = real_exp_neg(d < 0 ? d : -d);
       real term = -real_log(sigma[j]) - (real) 0.5 * eps[j] * eps[j] -
         mixture_logp(p, w[j], d, e);
-      kl += keep[j] > 0 ? term : 0;
+      kl += !keep || keep[j] > 0 ? term : 0;
     }
   } else {
 #ifdef _OPENMP
 #pragma omp simd reduction(+ : kl)
 #endif
     for (int j = from; j < to; j++)
-      kl += keep[j] > 0 ? gauss_kl(p, mu[j], sigma[j]) : 0;
+      kl += !keep || keep[j] > 0 ? gauss_kl(p, mu[j], sigma[j]) : 0;
   }
   return kl;
 }
 
 enum { PASS_ADD = 0, PASS_UPDATE = 1, PASS_ADD_UPDATE = 2 };
 
-/* The loop of posterior_pass for one prior and mode (compile-time
- * constants in the callers below, so each gets its own vectorised loop). */
-VINLINE void pass_loop(int kind, int mode, const bbb_net *net,
+/* The loop of posterior_pass for one prior, mode and whether a mask is
+ * read (compile-time constants in the callers below, so each gets its own
+ * vectorised loop). */
+VINLINE void pass_loop(int kind, int mode, int masked, const bbb_net *net,
                          const bbb_step *st, double kl_w, double scale,
                          real *theta, real *m, real *v, bbb_sample *smp,
                          const bbb_work *wk, real *g, int from, int to,
@@ -169,7 +178,7 @@ VINLINE void pass_loop(int kind, int mode, const bbb_net *net,
 #pragma omp simd reduction(+ : chk)
 #endif
   for (int j = from; j < to; j++) {
-    real kj = (real) keep[j];
+    real kj = masked ? (real) keep[j] : 1;
     pgrad q;
     if (kind == PRIOR_MIXTURE) {
       q = grad_mixture(p, kj, gw[j], w[j], eps[j], sigma[j], sig[j], klw);
@@ -197,14 +206,19 @@ VINLINE void pass_loop(int kind, int mode, const bbb_net *net,
   *check = chk;
 }
 
+/* One variant: name(masked, ...) calls the loop with `masked` constant. */
 #define PASS_VARIANT(name, kind, mode)                                      \
   BBB_SIMD_CLONES                                                           \
-  static void name(const bbb_net *net, const bbb_step *st, double kl_w,    \
-                     double scale, real *theta, real *m, real *v,           \
-                     bbb_sample *smp, const bbb_work *wk, real *g,          \
-                     int from, int to, double *check) {                     \
-    pass_loop(kind, mode, net, st, kl_w, scale, theta, m, v, smp, wk, g,    \
-              from, to, check);                                             \
+  static void name(int masked, const bbb_net *net, const bbb_step *st,     \
+                   double kl_w, double scale, real *theta, real *m,         \
+                   real *v, bbb_sample *smp, const bbb_work *wk, real *g,   \
+                   int from, int to, double *check) {                       \
+    if (masked)                                                             \
+      pass_loop(kind, mode, 1, net, st, kl_w, scale, theta, m, v, smp, wk, \
+                g, from, to, check);                                        \
+    else                                                                    \
+      pass_loop(kind, mode, 0, net, st, kl_w, scale, theta, m, v, smp, wk, \
+                g, from, to, check);                                        \
   }
 
 PASS_VARIANT(mixture_add, PRIOR_MIXTURE, PASS_ADD)
@@ -224,16 +238,19 @@ BBB_API void posterior_pass(const bbb_net *net, const bbb_step *st, int add,
                             double kl_w, double scale, real *theta, real *m,
                             real *v, bbb_sample *smp, const bbb_work *wk,
                             real *g, int from, int to, double *check) {
-  int mixture = net->prior.kind == PRIOR_MIXTURE;
+  int mixture = net->prior.kind == PRIOR_MIXTURE, masked = !!net->mask;
   *check = 0;
   if (!st) {
-    (mixture ? mixture_add : gaussian_add)(net, st, kl_w, scale, theta, m, v,
-                                           smp, wk, g, from, to, check);
+    (mixture ? mixture_add : gaussian_add)(masked, net, st, kl_w, scale,
+                                           theta, m, v, smp, wk, g, from, to,
+                                           check);
   } else if (add) {
     (mixture ? mixture_add_update : gaussian_add_update)(
-      net, st, kl_w, scale, theta, m, v, smp, wk, g, from, to, check);
+      masked, net, st, kl_w, scale, theta, m, v, smp, wk, g, from, to,
+      check);
   } else {
     (mixture ? mixture_update : gaussian_update)(
-      net, st, kl_w, scale, theta, m, v, smp, wk, g, from, to, check);
+      masked, net, st, kl_w, scale, theta, m, v, smp, wk, g, from, to,
+      check);
   }
 }

@@ -35,8 +35,9 @@ int have_sgemm(void) { return F77_NAME(sgemm) != NULL; }
 int have_sgemm(void) { return 0; }
 
 int gemm_bench_single(const char *ta, const char *tb, int m, int n, int k,
-                      int reps) {
+                      int reps, int threads) {
   (void) ta; (void) tb; (void) m; (void) n; (void) k; (void) reps;
+  (void) threads;
   return 0;
 }
 

@@ -28,6 +28,7 @@ BBB_API void trainer_alloc(bbb_trainer *tr, const bbb_net *net, int rows,
   tr->threads = threads < 1 ? 1 : threads;
   tr->n_chunks = (net->n_par + BBB_CHUNK - 1) / BBB_CHUNK;
   work_alloc(&tr->wk, net, rows);
+  tr->wk.threads = tr->threads;
   sample_alloc(&tr->smp, net->n_par);
   tr->g = sum_grad ? real_zeros(2 * (size_t) net->n_par + 1) : NULL;
   tr->kl_chunk = (double *) R_alloc(tr->n_chunks, sizeof(double));
@@ -195,11 +196,31 @@ static void shuffle(int *perm, int n, bbb_rng *rng) {
   }
 }
 
-/* The minibatch's rows of x, standardized, and of y. Each element is a
- * cache miss on a large x (random rows of a column-major matrix), so wide
- * batches are gathered by all threads, column by column. */
+/* The minibatch's rows of x, standardized, and of y. From R's matrix each
+ * element is a cache miss on a large x (random rows of a column-major
+ * matrix), so wide batches are gathered by all threads, column by column;
+ * from the row-major copy (single precision) each row is one read. */
 static void gather(const bbb_data *d, const int *rows_idx, int rows,
                    real *xb, double *yb, int threads) {
+  for (int i = 0; i < rows; i++) yb[i] = d->y[rows_idx[i]];
+#ifdef BBB_SINGLE
+  if (d->rows) {
+    /* blocks of 16 rows: a thread's writes fill whole cache lines */
+    int p = d->p, blocks = (rows + 15) / 16;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(threads) schedule(static) \
+  if (threads > 1 && (size_t) rows * p >= 16384)
+#endif
+    for (int b = 0; b < blocks; b++) {
+      int to = 16 * b + 16 < rows ? 16 * b + 16 : rows;
+      for (int i = 16 * b; i < to; i++) {
+        const float *r = d->rows + (size_t) rows_idx[i] * p;
+        for (int j = 0; j < p; j++) xb[(size_t) j * rows + i] = r[j];
+      }
+    }
+    return;
+  }
+#endif
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(threads) schedule(static) \
   if (threads > 1 && (size_t) rows * d->p >= 16384)
@@ -210,7 +231,6 @@ static void gather(const bbb_data *d, const int *rows_idx, int rows,
     real *bj = xb + (size_t) j * rows;
     for (int i = 0; i < rows; i++) bj[i] = (real) ((xj[rows_idx[i]] - c) * s);
   }
-  for (int i = 0; i < rows; i++) yb[i] = d->y[rows_idx[i]];
 }
 
 #ifdef BBB_SINGLE

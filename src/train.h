@@ -9,6 +9,7 @@ typedef struct {
   const double *x, *y;  /* x: n x p column-major; y: n */
   int n, p;
   const double *center, *scale; /* standardisation of the columns of x */
+  const float *rows;    /* NULL, or x standardized, row-major (n x p) */
 } bbb_data;
 
 typedef struct {
@@ -53,9 +54,9 @@ int blas_threads_set(int n);
 void blas_threads_restore(int old);
 
 int gemm_bench_double(const char *ta, const char *tb, int m, int n, int k,
-                      int reps);
+                      int reps, int threads);
 int gemm_bench_single(const char *ta, const char *tb, int m, int n, int k,
-                      int reps);
+                      int reps, int threads);
 #ifdef BBB_SINGLE
 #define TRAIN_RUN train_run_single
 #define GEMM_BENCH gemm_bench_single

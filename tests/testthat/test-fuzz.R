@@ -123,7 +123,9 @@ fuzz_child <- function(n_iter, seed, log_file) {
   # arguments needs none.
   fallback <- list(
     bbb_gemm_bench = list(shape = c(8L, 8L, 8L), ops = c("N", "T"),
-                          reps = 2L, single = FALSE)
+                          reps = 2L, single = FALSE, threads = 2L),
+    bbb_design_rows = list(x = matrix(as.double(1:6), 3L, 2L),
+                           center = c(1, 2), scale = c(1, 0.5))
   )
   for (name in names(arity)[arity == 0L]) fallback[[name]] <- list()
   bases <- list()

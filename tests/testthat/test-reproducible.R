@@ -37,6 +37,23 @@ test_that("results do not depend on the number of threads", {
   })
   expect_identical(fits[[1]]$params, fits[[2]]$params)
   expect_identical(fits[[1]]$trace, fits[[2]]$trace)
+  # Large products (128 x 200 x 300 and more) are shared by the threads,
+  # column block by column block, in both precisions and both estimators.
+  x <- matrix(stats::rnorm(60000), 300, 200)
+  y <- x[, 1] + stats::rnorm(300)
+  precisions <- if (bbb:::single_available()) c("double", "single") else
+    "double"
+  for (precision in precisions) for (estimator in c("weight", "local")) {
+    fits <- lapply(1:2, function(th) {
+      set.seed(6)
+      bbb_fit(x, y, hidden = c(300, 100), epochs = 2, threads = th,
+              precision = precision, estimator = estimator,
+              prior = if (estimator == "local") prior_gaussian() else
+                prior_mixture(), verbose = FALSE)
+    })
+    expect_identical(fits[[1]]$params, fits[[2]]$params)
+    expect_identical(fits[[1]]$trace, fits[[2]]$trace)
+  }
 })
 
 test_that("saveRDS round trip predicts identically", {

@@ -162,3 +162,36 @@ test_that("single precision trains to the same fit as double", {
                 0)
   expect_gt(min(acc), 0.85)
 })
+
+test_that("single precision gathers large minibatches from a row copy", {
+  skip_if_not(bbb:::single_available(), "the BLAS has no sgemm")
+  set.seed(13)
+  x <- matrix(stats::rnorm(4096 * 256, 3, 2), 4096, 256)
+  y <- x[, 1] - x[, 2] + stats::rnorm(4096)
+  # The copy: (x - center) / scale in float, row by row.
+  center <- colMeans(x)
+  scale <- apply(x, 2, stats::sd)
+  rows <- .Call(bbb:::C_bbb_design_rows, x, center, scale)
+  back <- matrix(readBin(rows, "double", size = 4, n = length(x)),
+                 nrow(x), byrow = TRUE)
+  expect_equal(back, sweep(sweep(x, 2, center), 2, scale, "/"),
+               tolerance = 1e-6, ignore_attr = TRUE)
+  expect_error(.Call(bbb:::C_bbb_design_rows, x, center, -scale),
+               "positive")
+  # A fit that gathers from the copy is the fit that gathers from x, on
+  # one thread or two.
+  fit_with <- function(copy, threads) {
+    old <- options(bbb.row_copy = copy)
+    on.exit(options(old))
+    set.seed(14)
+    bbb_fit(x, y, hidden = 8, epochs = 2, batch_size = 128,
+            precision = "single", threads = threads, verbose = FALSE)
+  }
+  ref <- fit_with(FALSE, 1L)
+  expect_false(is.null(bbb:::design_rows(ref, x)))
+  for (threads in 1:2) {
+    fit <- fit_with(TRUE, threads)
+    expect_identical(fit$params, ref$params)
+    expect_identical(fit$trace, ref$trace)
+  }
+})
