@@ -333,6 +333,25 @@ SEXP bbb_objective(SEXP spec, SEXP theta_, SEXP x, SEXP y, SEXP noise,
   return out;
 }
 
+/* One prediction run, in a form that R_ExecWithCleanup can call. */
+typedef struct {
+  const bbb_net *net;
+  int threads;
+  const double *theta, *x;
+  int n, nsim;
+  bbb_rng *rng;
+  const bbb_link *lk;
+  double *out;
+  int bad;
+} predict_call;
+
+static SEXP predict_call_run(void *p) {
+  predict_call *c = (predict_call *) p;
+  c->bad = predict_draws(c->net, c->threads, c->theta, c->x, c->n, c->nsim,
+                         c->rng, c->lk, c->out);
+  return R_NilValue;
+}
+
 /* Draws of the linear predictor (link NULL) or of the mean on the response
  * scale (link = list(kind, shift, scale), see bbb_link). */
 SEXP bbb_predict(SEXP spec, SEXP theta, SEXP x, SEXP nsim_, SEXP threads_,
@@ -370,10 +389,14 @@ SEXP bbb_predict(SEXP spec, SEXP theta, SEXP x, SEXP nsim_, SEXP threads_,
   GetRNGstate();
   rng_seed_from_r(&rng);
   PutRNGstate();
+  predict_call call = {&net, INTEGER(threads_)[0], REAL(theta), REAL(x),
+                       n, nsim, &rng, &lk, REAL(out), 0};
   int blas_old = blas_threads_set(1);
-  int bad = predict_draws(&net, INTEGER(threads_)[0], REAL(theta), REAL(x),
-                          n, nsim, &rng, &lk, REAL(out));
-  blas_threads_restore(blas_old);
+  /* predict_draws allocates (R_alloc): an error there must not leave the
+   * BLAS single-threaded */
+  R_ExecWithCleanup(predict_call_run, &call, blas_threads_cleanup,
+                    &blas_old);
+  int bad = call.bad;
   if (bad)
     Rf_error("the network's output is non-finite (overflow) for some rows "
              "of the data; are they far outside the training range?");

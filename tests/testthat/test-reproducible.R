@@ -159,6 +159,9 @@ test_that("training leaves the BLAS thread count as it was", {
   expect_error(bbb_fit(x, x[, 1], family = "poisson", lr = 1e6, epochs = 50,
                        verbose = FALSE))
   expect_equal(get(), before)
+  # Prediction too.
+  invisible(predict(fit, x, nsamples = 20))
+  expect_equal(get(), before)
 })
 
 test_that("predictions do not depend on the number of threads", {
