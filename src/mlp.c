@@ -33,6 +33,22 @@ BBB_API real *real_zeros(size_t n) {
   return p;
 }
 
+/* A loop is only handed to OpenMP when it will run on two threads or
+ * more: an OpenMP region costs a system call even on one thread (the
+ * closing barrier wakes its waiters unconditionally), a tenth of a small
+ * network's step. */
+BBB_API void run_range(int n, int threads, int parallel,
+                       void (*body)(int, void *), void *ctx) {
+  if (parallel && threads > 1 && n > 1) {
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(threads) schedule(static)
+#endif
+    for (int i = 0; i < n; i++) body(i, ctx);
+  } else {
+    for (int i = 0; i < n; i++) body(i, ctx);
+  }
+}
+
 BBB_API void work_alloc(bbb_work *wk, const bbb_net *net, int rows) {
   int L = net->n_layers;
   size_t mw = (size_t) rows * net->max_width;
@@ -98,28 +114,33 @@ static int gemm_blocks(int m, int n, int k) {
   return b < 1 ? 1 : b > GEMM_MAX_BLOCKS ? GEMM_MAX_BLOCKS : b;
 }
 
+typedef struct {
+  const char *ta, *tb;
+  int m, n, k, lda, ldb, ldc, blocks;
+  const real *a, *b;
+  real beta, *c;
+} gemm_job;
+
+/* Block i of a product, its column boundaries on multiples of 16. */
+static void gemm_block(int i, void *p) {
+  const gemm_job *g = (const gemm_job *) p;
+  int units = (g->n + 15) / 16;
+  int from = units * i / g->blocks * 16;
+  int to = units * (i + 1) / g->blocks * 16;
+  to = to < g->n ? to : g->n;
+  const real *bi = g->tb[0] == 'N' ? g->b + (size_t) g->ldb * from :
+    g->b + from;
+  gemm1(g->ta, g->tb, g->m, to - from, g->k, g->a, g->lda, bi, g->ldb,
+        g->beta, g->c + (size_t) g->ldc * from, g->ldc);
+}
+
 static void gemm(int threads, const char *ta, const char *tb, int m, int n,
                  int k, const real *a, int lda, const real *b, int ldb,
                  real beta, real *c, int ldc) {
-  int blocks = gemm_blocks(m, n, k);
-  if (blocks == 1) {
-    gemm1(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc);
-    return;
-  }
-  threads = threads < blocks ? threads : blocks;
-  /* column boundaries on multiples of 16 */
-  int units = (n + 15) / 16;
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(threads) schedule(static) \
-  if (threads > 1)
-#endif
-  for (int i = 0; i < blocks; i++) {
-    int from = units * i / blocks * 16, to = units * (i + 1) / blocks * 16;
-    to = to < n ? to : n;
-    const real *bi = tb[0] == 'N' ? b + (size_t) ldb * from : b + from;
-    gemm1(ta, tb, m, to - from, k, a, lda, bi, ldb, beta,
-          c + (size_t) ldc * from, ldc);
-  }
+  gemm_job g = {ta, tb, m, n, k, lda, ldb, ldc, gemm_blocks(m, n, k),
+                a, b, beta, c};
+  run_range(g.blocks, threads < g.blocks ? threads : g.blocks, 1,
+            gemm_block, &g);
 }
 
 static void add_bias(real *z, const real *b, int rows, int n) {

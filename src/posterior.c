@@ -125,11 +125,11 @@ VINLINE pgrad grad_gaussian(const bbb_rprior *p, real keep, real gw, real gs,
 
 /* The KL term of [from, to) for the current sample: log q - log P of the
  * draw (mixture prior) or the closed form (gaussian prior), each term in
- * the engine's precision, summed in double. Only computed when it is
- * reported: it costs two logarithms per parameter. */
-BBB_SIMD_CLONES
-BBB_API double posterior_kl(const bbb_net *net, const real *mu,
-                            const bbb_sample *smp, int from, int to) {
+ * the engine's precision, summed in double; `masked` (a compile-time
+ * constant in posterior_kl) says whether net->mask is read. Only
+ * computed when it is reported: it costs two logarithms per parameter. */
+VINLINE double kl_loop(int masked, const bbb_net *net, const real *mu,
+                       const bbb_sample *smp, int from, int to) {
   const real *sigma = smp->sigma, *eps = smp->eps, *w = smp->w;
   const double *keep = net->mask;
   bbb_rprior pr = prior_real(&net->prior);
@@ -143,16 +143,25 @@ BBB_API double posterior_kl(const bbb_net *net, const real *mu,
       real d = mixture_d(p, w[j]), e = real_exp_neg(d < 0 ? d : -d);
       real term = -real_log(sigma[j]) - (real) 0.5 * eps[j] * eps[j] -
         mixture_logp(p, w[j], d, e);
-      kl += !keep || keep[j] > 0 ? term : 0;
+      kl += !masked || keep[j] > 0 ? term : 0;
     }
   } else {
 #ifdef _OPENMP
 #pragma omp simd reduction(+ : kl)
 #endif
-    for (int j = from; j < to; j++)
-      kl += !keep || keep[j] > 0 ? gauss_kl(p, mu[j], sigma[j]) : 0;
+    for (int j = from; j < to; j++) {
+      real term = gauss_kl(p, mu[j], sigma[j]);
+      kl += !masked || keep[j] > 0 ? term : 0;
+    }
   }
   return kl;
+}
+
+BBB_SIMD_CLONES
+BBB_API double posterior_kl(const bbb_net *net, const real *mu,
+                            const bbb_sample *smp, int from, int to) {
+  return net->mask ? kl_loop(1, net, mu, smp, from, to) :
+    kl_loop(0, net, mu, smp, from, to);
 }
 
 enum { PASS_ADD = 0, PASS_UPDATE = 1, PASS_ADD_UPDATE = 2 };

@@ -62,19 +62,27 @@ static inline uint64_t chunk_seed(uint64_t seed, int c) {
 
 /* A fresh sample: sigma from rho (if `scales`) and, for the weight
  * estimator, a weight draw. */
+typedef struct {
+  bbb_trainer *tr;
+  const real *theta;
+  uint64_t seed;
+  int scales;
+} sample_job;
+
+static void sample_chunk(int c, void *p) {
+  const sample_job *j = (const sample_job *) p;
+  const bbb_net *net = j->tr->net;
+  int from = chunk_from(c), to = chunk_to(net, c);
+  if (j->scales)
+    posterior_scales(net, j->theta + net->n_par, &j->tr->smp, from, to);
+  if (net->estimator == EST_WEIGHT)
+    posterior_draw(j->theta, &j->tr->smp, chunk_seed(j->seed, c), from, to);
+}
+
 BBB_API void trainer_sample(bbb_trainer *tr, const real *theta,
                             uint64_t seed, int scales) {
-  const bbb_net *net = tr->net;
-  int weight = net->estimator == EST_WEIGHT;
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(tr->threads) schedule(static) \
-  if (tr->n_chunks > 1)
-#endif
-  for (int c = 0; c < tr->n_chunks; c++) {
-    int from = chunk_from(c), to = chunk_to(net, c);
-    if (scales) posterior_scales(net, theta + net->n_par, &tr->smp, from, to);
-    if (weight) posterior_draw(theta, &tr->smp, chunk_seed(seed, c), from, to);
-  }
+  sample_job j = {tr, theta, seed, scales};
+  run_range(tr->n_chunks, tr->threads, 1, sample_chunk, &j);
 }
 
 /* Forward and backward pass on the batch in wk.h[0] and tr->y; returns the
@@ -113,25 +121,35 @@ BBB_API double trainer_pass(bbb_trainer *tr, const real *mu, double tau,
  * next sample or step. If *kl is not NULL
  * it receives the unweighted KL term of the sample before the update.
  * *ok is 0 if an update was not finite. */
+typedef struct {
+  bbb_trainer *tr;
+  real *theta, *m, *v;
+  const bbb_step *st;
+  int add, kl;
+  double kl_w, scale;
+  uint64_t seed;
+} params_job;
+
+static void params_chunk(int c, void *p) {
+  const params_job *j = (const params_job *) p;
+  bbb_trainer *tr = j->tr;
+  const bbb_net *net = tr->net;
+  int from = chunk_from(c), to = chunk_to(net, c);
+  tr->kl_chunk[c] = j->kl ? posterior_kl(net, j->theta, &tr->smp, from, to)
+    : 0;
+  posterior_pass(net, j->st, j->add, j->kl_w, j->scale, j->theta, j->m, j->v,
+                 &tr->smp, &tr->wk, tr->g, from, to, &tr->check_chunk[c]);
+  if (j->st) posterior_scales(net, j->theta + net->n_par, &tr->smp, from, to);
+  if (j->seed && net->estimator == EST_WEIGHT)
+    posterior_draw(j->theta, &tr->smp, chunk_seed(j->seed, c), from, to);
+}
+
 BBB_API void trainer_params(bbb_trainer *tr, real *theta, real *m, real *v,
                             const bbb_step *st, int add, double kl_w,
                             double scale, uint64_t seed, double *kl,
                             int *ok) {
-  const bbb_net *net = tr->net;
-  int weight = net->estimator == EST_WEIGHT;
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(tr->threads) schedule(static) \
-  if (tr->n_chunks > 1)
-#endif
-  for (int c = 0; c < tr->n_chunks; c++) {
-    int from = chunk_from(c), to = chunk_to(net, c);
-    tr->kl_chunk[c] = kl ? posterior_kl(net, theta, &tr->smp, from, to) : 0;
-    posterior_pass(net, st, add, kl_w, scale, theta, m, v, &tr->smp,
-                   &tr->wk, tr->g, from, to, &tr->check_chunk[c]);
-    if (st) posterior_scales(net, theta + net->n_par, &tr->smp, from, to);
-    if (seed && weight)
-      posterior_draw(theta, &tr->smp, chunk_seed(seed, c), from, to);
-  }
+  params_job j = {tr, theta, m, v, st, add, kl != NULL, kl_w, scale, seed};
+  run_range(tr->n_chunks, tr->threads, 1, params_chunk, &j);
   double sum = 0, check = 0;
   for (int c = 0; c < tr->n_chunks; c++) {
     sum += tr->kl_chunk[c];
@@ -200,37 +218,46 @@ static void shuffle(int *perm, int n, bbb_rng *rng) {
  * element is a cache miss on a large x (random rows of a column-major
  * matrix), so wide batches are gathered by all threads, column by column;
  * from the row-major copy (single precision) each row is one read. */
+typedef struct {
+  const bbb_data *d;
+  const int *idx;
+  int rows;
+  real *xb;
+} gather_job;
+
+static void gather_column(int j, void *p) {
+  const gather_job *g = (const gather_job *) p;
+  const double *xj = g->d->x + (size_t) j * g->d->n;
+  double c = g->d->center[j], s = 1 / g->d->scale[j];
+  real *bj = g->xb + (size_t) j * g->rows;
+  for (int i = 0; i < g->rows; i++)
+    bj[i] = (real) ((xj[g->idx[i]] - c) * s);
+}
+
+#ifdef BBB_SINGLE
+static void gather_rows(int b, void *p) {
+  const gather_job *g = (const gather_job *) p;
+  int n = g->rows, k = g->d->p, to = 16 * b + 16 < n ? 16 * b + 16 : n;
+  for (int i = 16 * b; i < to; i++) {
+    const float *r = g->d->rows + (size_t) g->idx[i] * k;
+    for (int j = 0; j < k; j++) g->xb[(size_t) j * n + i] = r[j];
+  }
+}
+#endif
+
 static void gather(const bbb_data *d, const int *rows_idx, int rows,
                    real *xb, double *yb, int threads) {
   for (int i = 0; i < rows; i++) yb[i] = d->y[rows_idx[i]];
+  gather_job j = {d, rows_idx, rows, xb};
+  int wide = (size_t) rows * d->p >= 16384;
 #ifdef BBB_SINGLE
   if (d->rows) {
     /* blocks of 16 rows: a thread's writes fill whole cache lines */
-    int p = d->p, blocks = (rows + 15) / 16;
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(threads) schedule(static) \
-  if (threads > 1 && (size_t) rows * p >= 16384)
-#endif
-    for (int b = 0; b < blocks; b++) {
-      int to = 16 * b + 16 < rows ? 16 * b + 16 : rows;
-      for (int i = 16 * b; i < to; i++) {
-        const float *r = d->rows + (size_t) rows_idx[i] * p;
-        for (int j = 0; j < p; j++) xb[(size_t) j * rows + i] = r[j];
-      }
-    }
+    run_range((rows + 15) / 16, threads, wide, gather_rows, &j);
     return;
   }
 #endif
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(threads) schedule(static) \
-  if (threads > 1 && (size_t) rows * d->p >= 16384)
-#endif
-  for (int j = 0; j < d->p; j++) {
-    const double *xj = d->x + (size_t) j * d->n;
-    double c = d->center[j], s = 1 / d->scale[j];
-    real *bj = xb + (size_t) j * rows;
-    for (int i = 0; i < rows; i++) bj[i] = (real) ((xj[rows_idx[i]] - c) * s);
-  }
+  run_range(d->p, threads, wide, gather_column, &j);
 }
 
 #ifdef BBB_SINGLE
