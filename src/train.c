@@ -261,11 +261,18 @@ static void gather(const bbb_data *d, const int *rows_idx, int rows,
 }
 
 #ifdef BBB_SINGLE
+/* (omp simd: -O2 leaves loops whose length is unknown scalar) */
 static void to_real(const double *x, real *out, size_t n) {
+#ifdef _OPENMP
+#pragma omp simd
+#endif
   for (size_t i = 0; i < n; i++) out[i] = (real) x[i];
 }
 
 static void from_real(const real *x, double *out, size_t n) {
+#ifdef _OPENMP
+#pragma omp simd
+#endif
   for (size_t i = 0; i < n; i++) out[i] = x[i];
 }
 #endif
