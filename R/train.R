@@ -1,6 +1,7 @@
 # The epoch loop. The minibatch loop runs in C (src/train.c); R enters once
-# per chunk of epochs, a chunk growing until a call takes about 0.1 s, so
-# that tiny problems are not slowed by R and large ones still show progress.
+# per chunk of epochs, a chunk growing (by up to 64 times a call, as far as
+# the last call's time says) until a call takes about 0.1 s, so that tiny
+# problems are not slowed by R and large ones still show progress.
 # The engine's random stream is seeded from R's RNG on the first call and
 # carried from call to call, so the result does not depend on the chunking
 # (which depends on timing). An interrupt keeps the epochs already done.
@@ -62,7 +63,9 @@ train_fit <- function(fit, data, epochs, verbose, theta = get_theta(fit)) {
       })
       if (verbose) cli::cli_progress_update(set = done, id = bar)
       took <- proc.time()[["elapsed"]] - started
-      if (!validating && took < 0.1) chunk <- chunk * 2L
+      if (!validating && took < 0.05) {
+        chunk <- chunk * as.integer(min(64, max(2, 0.1 / max(took, 1e-4))))
+      }
     },
     interrupt = function(e) interrupted <<- TRUE
   )
