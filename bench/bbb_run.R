@@ -5,7 +5,7 @@
 #
 # prints one JSON line: seconds per unit (step for a, epoch for b and c) for
 # each rep (a whole bbb_fit() call, set-up included, divided by its 5000
-# steps, 50 epochs or 1 epoch), their median, the peak resident memory of
+# steps, 50 epochs or 3 epochs), their median, the peak resident memory of
 # the process, the size of the data, and for b the time of predict() with
 # 1000 draws on the 10,000 rows, for c the share of a step spent in matrix
 # products at the rate the BLAS reaches on those same products. The models and objectives
@@ -25,7 +25,7 @@ spec <- switch(config,
   b = list(n = 10000, p = 8, hidden = 50, family = "gaussian", k = 1,
            batch = 32, samples = 1, epochs = 50, unit = "epoch"),
   c = list(n = 60000, p = 784, hidden = c(400, 400), family = "multinomial",
-           k = 10, batch = 128, samples = 1, epochs = 1, unit = "epoch"))
+           k = 10, batch = 128, samples = 1, epochs = 3, unit = "epoch"))
 x <- rnorm(spec$n * spec$p) # made a matrix in place: no second copy
 dim(x) <- c(spec$n, spec$p)
 baseline_mb <- as.numeric(gsub("[^0-9]", "", grep("^VmRSS:",
