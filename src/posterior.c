@@ -181,6 +181,10 @@ VINLINE void pass_loop(int kind, int mode, int masked, const bbb_net *net,
   const double *keep = net->mask;
   bbb_rprior pr = prior_real(&net->prior);
   const bbb_rprior *p = &pr;
+  /* a local copy: the stores to the parameters (also reals) could alias
+   * *st, and the compiler would reload its fields every iteration */
+  bbb_step sl = {0};
+  if (st) sl = *st;
   real klw = (real) kl_w, sc = (real) scale;
   real chk = 0;
 #ifdef _OPENMP
@@ -205,8 +209,8 @@ VINLINE void pass_loop(int kind, int mode, int masked, const bbb_net *net,
         gr += g[P + j];
       }
       real rho_old = rho[j];
-      chk += optim_apply(st, &mu[j], &m[j], &v[j], gm * sc) * 0;
-      chk += optim_apply(st, &rho[j], &m[P + j], &v[P + j], gr * sc) * 0;
+      chk += optim_apply(&sl, &mu[j], &m[j], &v[j], gm * sc) * 0;
+      chk += optim_apply(&sl, &rho[j], &m[P + j], &v[P + j], gr * sc) * 0;
       /* a pruned parameter does not move: mean exactly zero, rho kept */
       mu[j] *= kj;
       rho[j] = kj > 0 ? rho[j] : rho_old;
