@@ -279,8 +279,8 @@ set_theta <- function(fit, theta) {
 get_theta <- function(fit) pack_theta(fit$params, fit$tau)
 
 empty_trace <- function(validation) {
-  tr <- data.frame(epoch = integer(0), elbo = numeric(0), nll = numeric(0),
-                   kl = numeric(0))
-  if (validation) tr$val_nlpd <- numeric(0)
-  tr
+  cols <- list(epoch = integer(0), elbo = numeric(0), nll = numeric(0),
+               kl = numeric(0))
+  if (validation) cols$val_nlpd <- numeric(0)
+  trace_frame(cols)
 }
