@@ -107,10 +107,10 @@ typedef struct {
 
 /* n zeroed reals from R_alloc (freed when the .Call returns). */
 BBB_API real *real_zeros(size_t n);
-/* body(i, ctx) for i = 0 .. n-1, shared by `threads` threads if
- * `parallel` (and there are two or more of each). */
-BBB_API void run_range(int n, int threads, int parallel,
-                       void (*body)(int, void *), void *ctx);
+/* body(i, ctx) for i = 0 .. n-1, shared by `threads` threads (when there
+ * are two or more of each). */
+BBB_API void run_range(int n, int threads, void (*body)(int, void *),
+                       void *ctx);
 
 /* rng.c */
 void rng_seed(bbb_rng *r, uint64_t seed);

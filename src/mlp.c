@@ -37,9 +37,9 @@ BBB_API real *real_zeros(size_t n) {
  * more: an OpenMP region costs a system call even on one thread (the
  * closing barrier wakes its waiters unconditionally), a tenth of a small
  * network's step. */
-BBB_API void run_range(int n, int threads, int parallel,
-                       void (*body)(int, void *), void *ctx) {
-  if (parallel && threads > 1 && n > 1) {
+BBB_API void run_range(int n, int threads, void (*body)(int, void *),
+                       void *ctx) {
+  if (threads > 1 && n > 1) {
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(threads) schedule(static)
 #endif
@@ -139,8 +139,8 @@ static void gemm(int threads, const char *ta, const char *tb, int m, int n,
                  real beta, real *c, int ldc) {
   gemm_job g = {ta, tb, m, n, k, lda, ldb, ldc, gemm_blocks(m, n, k),
                 a, b, beta, c};
-  run_range(g.blocks, threads < g.blocks ? threads : g.blocks, 1,
-            gemm_block, &g);
+  run_range(g.blocks, threads < g.blocks ? threads : g.blocks, gemm_block,
+            &g);
 }
 
 static void add_bias(real *z, const real *b, int rows, int n) {

@@ -60,8 +60,6 @@ static inline uint64_t chunk_seed(uint64_t seed, int c) {
   return seed ^ ((uint64_t) (c + 1) * 0xd1b54a32d192ed03ULL);
 }
 
-/* A fresh sample: sigma from rho (if `scales`) and, for the weight
- * estimator, a weight draw. */
 typedef struct {
   bbb_trainer *tr;
   const real *theta;
@@ -79,10 +77,12 @@ static void sample_chunk(int c, void *p) {
     posterior_draw(j->theta, &j->tr->smp, chunk_seed(j->seed, c), from, to);
 }
 
+/* A fresh sample: sigma from rho (if `scales`) and, for the weight
+ * estimator, a weight draw. */
 BBB_API void trainer_sample(bbb_trainer *tr, const real *theta,
                             uint64_t seed, int scales) {
   sample_job j = {tr, theta, seed, scales};
-  run_range(tr->n_chunks, tr->threads, 1, sample_chunk, &j);
+  run_range(tr->n_chunks, tr->threads, sample_chunk, &j);
 }
 
 /* Forward and backward pass on the batch in wk.h[0] and tr->y; returns the
@@ -116,11 +116,6 @@ BBB_API double trainer_pass(bbb_trainer *tr, const real *mu, double tau,
   return nll;
 }
 
-/* The fused pass over all chunks (see posterior_pass), then, after an
- * update, the new sigma and, if `seed` is not 0, the weight draw for the
- * next sample or step. If *kl is not NULL
- * it receives the unweighted KL term of the sample before the update.
- * *ok is 0 if an update was not finite. */
 typedef struct {
   bbb_trainer *tr;
   real *theta, *m, *v;
@@ -144,12 +139,17 @@ static void params_chunk(int c, void *p) {
     posterior_draw(j->theta, &tr->smp, chunk_seed(j->seed, c), from, to);
 }
 
+/* The fused pass over all chunks (see posterior_pass), then, after an
+ * update, the new sigma and, if `seed` is not 0, the weight draw for the
+ * next sample or step. If *kl is not NULL
+ * it receives the unweighted KL term of the sample before the update.
+ * *ok is 0 if an update was not finite. */
 BBB_API void trainer_params(bbb_trainer *tr, real *theta, real *m, real *v,
                             const bbb_step *st, int add, double kl_w,
                             double scale, uint64_t seed, double *kl,
                             int *ok) {
   params_job j = {tr, theta, m, v, st, add, kl != NULL, kl_w, scale, seed};
-  run_range(tr->n_chunks, tr->threads, 1, params_chunk, &j);
+  run_range(tr->n_chunks, tr->threads, params_chunk, &j);
   double sum = 0, check = 0;
   for (int c = 0; c < tr->n_chunks; c++) {
     sum += tr->kl_chunk[c];
@@ -214,10 +214,6 @@ static void shuffle(int *perm, int n, bbb_rng *rng) {
   }
 }
 
-/* The minibatch's rows of x, standardized, and of y. From R's matrix each
- * element is a cache miss on a large x (random rows of a column-major
- * matrix), so wide batches are gathered by all threads, column by column;
- * from the row-major copy (single precision) each row is one read. */
 typedef struct {
   const bbb_data *d;
   const int *idx;
@@ -245,19 +241,24 @@ static void gather_rows(int b, void *p) {
 }
 #endif
 
+/* The minibatch's rows of x, standardized, and of y. From R's matrix each
+ * element is a cache miss on a large x (random rows of a column-major
+ * matrix), so wide batches are gathered by all threads, column by column;
+ * from the row-major copy (single precision) each row is one read. */
 static void gather(const bbb_data *d, const int *rows_idx, int rows,
                    real *xb, double *yb, int threads) {
   for (int i = 0; i < rows; i++) yb[i] = d->y[rows_idx[i]];
   gather_job j = {d, rows_idx, rows, xb};
-  int wide = (size_t) rows * d->p >= 16384;
+  /* narrow batches on one thread: the region would cost more */
+  if ((size_t) rows * d->p < 16384) threads = 1;
 #ifdef BBB_SINGLE
   if (d->rows) {
     /* blocks of 16 rows: a thread's writes fill whole cache lines */
-    run_range((rows + 15) / 16, threads, wide, gather_rows, &j);
+    run_range((rows + 15) / 16, threads, gather_rows, &j);
     return;
   }
 #endif
-  run_range(d->p, threads, wide, gather_column, &j);
+  run_range(d->p, threads, gather_column, &j);
 }
 
 #ifdef BBB_SINGLE
