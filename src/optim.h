@@ -22,9 +22,8 @@ BBB_API int optim_update_one(const bbb_step *st, real *theta, real *m,
 BBB_API void posterior_pass(const bbb_net *net, const bbb_step *st, int add,
                             double kl_w, double scale, real *theta, real *m,
                             real *v, bbb_sample *smp, const bbb_work *wk,
-                            real *g, int from, int to, double *check);
-BBB_API double posterior_kl(const bbb_net *net, const real *mu,
-                            const bbb_sample *smp, int from, int to);
+                            real *g, int from, int to, double *check,
+                            double *kl);
 
 /* Updates theta, m and v for gradient g; returns a value that is finite
  * exactly when the new theta and optimiser state are finite. */

@@ -7,8 +7,9 @@
  * log q contributes (its dw and dmu parts cancel). With the gaussian prior
  * the KL term is taken in closed form instead.
  *
- * The pass over the parameters after a backward pass is fused: gradient
- * and optimiser update in one loop (posterior_pass), then the new sigma
+ * The pass over the parameters after a backward pass is fused: gradient,
+ * optimiser update and, when it is reported, the KL term of the draw in
+ * one loop (posterior_pass), then the new sigma
  * (posterior_scales) and the next weight draw (posterior_draw) while the
  * chunk is still in cache. sigma is computed by posterior_scales only, so
  * that it has the same bits whether a step follows another in the same
@@ -123,57 +124,29 @@ VINLINE pgrad grad_gaussian(const bbb_rprior *p, real keep, real gw, real gs,
   return q;
 }
 
-/* The KL term of [from, to) for the current sample: log q - log P of the
- * draw (mixture prior) or the closed form (gaussian prior), each term in
- * the engine's precision, summed in double; `masked` (a compile-time
- * constant in posterior_kl) says whether net->mask is read. Only
- * computed when it is reported: it costs two logarithms per parameter. */
-VINLINE double kl_loop(int masked, const bbb_net *net, const real *mu,
-                       const bbb_sample *smp, int from, int to) {
-  const real *sigma = smp->sigma, *eps = smp->eps, *w = smp->w;
-  const double *keep = net->mask;
-  bbb_rprior pr = prior_real(&net->prior);
-  const bbb_rprior *p = &pr;
-  double kl = 0;
-  if (net->prior.kind == PRIOR_MIXTURE) {
-#ifdef _OPENMP
-#pragma omp simd reduction(+ : kl)
-#endif
-    for (int j = from; j < to; j++) {
-      real d = mixture_d(p, w[j]), e = real_exp_neg(d < 0 ? d : -d);
-      real term = -real_log(sigma[j]) - (real) 0.5 * eps[j] * eps[j] -
-        mixture_logp(p, w[j], d, e);
-      kl += !masked || keep[j] > 0 ? term : 0;
-    }
-  } else {
-#ifdef _OPENMP
-#pragma omp simd reduction(+ : kl)
-#endif
-    for (int j = from; j < to; j++) {
-      real term = gauss_kl(p, mu[j], sigma[j]);
-      kl += !masked || keep[j] > 0 ? term : 0;
-    }
+/* The KL term of one parameter for the current sample: log q - log P of
+ * the draw (mixture prior; the d and e of its gradient are the same
+ * expressions, computed once) or the closed form (gaussian prior). */
+VINLINE real kl_term(int kind, const bbb_rprior *p, real mu, real w,
+                     real eps, real sigma) {
+  if (kind == PRIOR_MIXTURE) {
+    real d = mixture_d(p, w), e = real_exp_neg(d < 0 ? d : -d);
+    return -real_log(sigma) - (real) 0.5 * eps * eps -
+      mixture_logp(p, w, d, e);
   }
-  return kl;
-}
-
-BBB_SIMD_CLONES
-BBB_API double posterior_kl(const bbb_net *net, const real *mu,
-                            const bbb_sample *smp, int from, int to) {
-  return net->mask ? kl_loop(1, net, mu, smp, from, to) :
-    kl_loop(0, net, mu, smp, from, to);
+  return gauss_kl(p, mu, sigma);
 }
 
 enum { PASS_ADD = 0, PASS_UPDATE = 1, PASS_ADD_UPDATE = 2 };
 
-/* The loop of posterior_pass for one prior, mode and whether a mask is
- * read (compile-time constants in the callers below, so each gets its own
- * vectorised loop). */
-VINLINE void pass_loop(int kind, int mode, int masked, const bbb_net *net,
-                         const bbb_step *st, double kl_w, double scale,
-                         real *theta, real *m, real *v, bbb_sample *smp,
-                         const bbb_work *wk, real *g, int from, int to,
-                         double *check) {
+/* The loop of posterior_pass for one prior, mode, whether a mask is read
+ * and whether the KL term is summed (compile-time constants in the
+ * callers below, so each gets its own vectorised loop). */
+VINLINE void pass_loop(int kind, int mode, int masked, int with_kl,
+                       const bbb_net *net, const bbb_step *st, double kl_w,
+                       double scale, real *theta, real *m, real *v,
+                       bbb_sample *smp, const bbb_work *wk, real *g,
+                       int from, int to, double *check, double *kl) {
   int P = net->n_par, local = net->estimator == EST_LOCAL;
   real *mu = theta, *rho = theta + P;
   const real *sigma = smp->sigma, *sig = smp->sig;
@@ -187,11 +160,18 @@ VINLINE void pass_loop(int kind, int mode, int masked, const bbb_net *net,
   if (st) sl = *st;
   real klw = (real) kl_w, sc = (real) scale;
   real chk = 0;
+  double klsum = 0;
 #ifdef _OPENMP
-#pragma omp simd reduction(+ : chk)
+#pragma omp simd reduction(+ : chk, klsum)
 #endif
   for (int j = from; j < to; j++) {
     real kj = masked ? (real) keep[j] : 1;
+    /* of the draw before the update, each term in the engine's
+     * precision, summed in double */
+    if (with_kl) {
+      real term = kl_term(kind, p, mu[j], w[j], eps[j], sigma[j]);
+      klsum += kj > 0 ? term : 0;
+    }
     pgrad q;
     if (kind == PRIOR_MIXTURE) {
       q = grad_mixture(p, kj, gw[j], w[j], eps[j], sigma[j], sig[j], klw);
@@ -217,21 +197,28 @@ VINLINE void pass_loop(int kind, int mode, int masked, const bbb_net *net,
     }
   }
   *check = chk;
+  if (with_kl) *kl = klsum;
 }
 
-/* One variant: name(masked, ...) calls the loop with `masked` constant. */
+/* One variant: name(masked, with_kl, ...) calls the loop with both
+ * constant. */
+#define PASS_CALL(kind, mode, masked, with_kl)                              \
+  pass_loop(kind, mode, masked, with_kl, net, st, kl_w, scale, theta, m, v, \
+            smp, wk, g, from, to, check, kl)
 #define PASS_VARIANT(name, kind, mode)                                      \
   BBB_SIMD_CLONES                                                           \
-  static void name(int masked, const bbb_net *net, const bbb_step *st,     \
-                   double kl_w, double scale, real *theta, real *m,         \
-                   real *v, bbb_sample *smp, const bbb_work *wk, real *g,   \
-                   int from, int to, double *check) {                       \
-    if (masked)                                                             \
-      pass_loop(kind, mode, 1, net, st, kl_w, scale, theta, m, v, smp, wk, \
-                g, from, to, check);                                        \
-    else                                                                    \
-      pass_loop(kind, mode, 0, net, st, kl_w, scale, theta, m, v, smp, wk, \
-                g, from, to, check);                                        \
+  static void name(int masked, int with_kl, const bbb_net *net,            \
+                   const bbb_step *st, double kl_w, double scale,           \
+                   real *theta, real *m, real *v, bbb_sample *smp,          \
+                   const bbb_work *wk, real *g, int from, int to,           \
+                   double *check, double *kl) {                             \
+    if (masked) {                                                           \
+      if (with_kl) PASS_CALL(kind, mode, 1, 1);                             \
+      else PASS_CALL(kind, mode, 1, 0);                                     \
+    } else {                                                                \
+      if (with_kl) PASS_CALL(kind, mode, 0, 1);                             \
+      else PASS_CALL(kind, mode, 0, 0);                                     \
+    }                                                                       \
   }
 
 PASS_VARIANT(mixture_add, PRIOR_MIXTURE, PASS_ADD)
@@ -246,24 +233,19 @@ PASS_VARIANT(gaussian_add_update, PRIOR_GAUSSIAN, PASS_ADD_UPDATE)
  * and nothing else changes. With st, the parameters are updated by the
  * gradient times `scale` (plus what g holds, if add is set); sigma is then
  * stale until posterior_scales. *check is 0 when every update is finite,
- * NaN otherwise. */
+ * NaN otherwise. If kl is not NULL, *kl receives the unweighted KL term of
+ * [from, to) for the current sample (before the update): it costs two
+ * logarithms per parameter, so it is summed only when it is reported. */
 BBB_API void posterior_pass(const bbb_net *net, const bbb_step *st, int add,
                             double kl_w, double scale, real *theta, real *m,
                             real *v, bbb_sample *smp, const bbb_work *wk,
-                            real *g, int from, int to, double *check) {
+                            real *g, int from, int to, double *check,
+                            double *kl) {
   int mixture = net->prior.kind == PRIOR_MIXTURE, masked = !!net->mask;
   *check = 0;
-  if (!st) {
-    (mixture ? mixture_add : gaussian_add)(masked, net, st, kl_w, scale,
-                                           theta, m, v, smp, wk, g, from, to,
-                                           check);
-  } else if (add) {
-    (mixture ? mixture_add_update : gaussian_add_update)(
-      masked, net, st, kl_w, scale, theta, m, v, smp, wk, g, from, to,
-      check);
-  } else {
-    (mixture ? mixture_update : gaussian_update)(
-      masked, net, st, kl_w, scale, theta, m, v, smp, wk, g, from, to,
-      check);
-  }
+  (!st ? (mixture ? mixture_add : gaussian_add) :
+   add ? (mixture ? mixture_add_update : gaussian_add_update) :
+   (mixture ? mixture_update : gaussian_update))(
+     masked, kl != NULL, net, st, kl_w, scale, theta, m, v, smp, wk, g,
+     from, to, check, kl);
 }

@@ -130,10 +130,10 @@ static void params_chunk(int c, void *p) {
   bbb_trainer *tr = j->tr;
   const bbb_net *net = tr->net;
   int from = chunk_from(c), to = chunk_to(net, c);
-  tr->kl_chunk[c] = j->kl ? posterior_kl(net, j->theta, &tr->smp, from, to)
-    : 0;
+  tr->kl_chunk[c] = 0;
   posterior_pass(net, j->st, j->add, j->kl_w, j->scale, j->theta, j->m, j->v,
-                 &tr->smp, &tr->wk, tr->g, from, to, &tr->check_chunk[c]);
+                 &tr->smp, &tr->wk, tr->g, from, to, &tr->check_chunk[c],
+                 j->kl ? &tr->kl_chunk[c] : NULL);
   if (j->st) posterior_scales(net, j->theta + net->n_par, &tr->smp, from, to);
   if (j->seed && net->estimator == EST_WEIGHT)
     posterior_draw(j->theta, &tr->smp, chunk_seed(j->seed, c), from, to);
