@@ -17,6 +17,8 @@ precision <- args[3]
 reps <- as.integer(args[4])
 warmup <- as.integer(args[5])
 suppressPackageStartupMessages(library(bbb))
+# BENCH_ROW_COPY=FALSE: no row-major copy of a large design (see ?bbb_fit)
+options(bbb.row_copy = as.logical(Sys.getenv("BENCH_ROW_COPY", "TRUE")))
 
 set.seed(42)
 spec <- switch(config,

@@ -45,12 +45,14 @@ run <- function(cmd, args, env = character()) {
   parse_json(line[length(line)])
 }
 
-bbb_run <- function(config, threads, precision, blas) {
+bbb_run <- function(config, threads, precision, blas, row_copy = TRUE) {
   r <- run("Rscript", c(file.path(root, "bench", "bbb_run.R"), config,
                         threads, precision, reps, 1),
            env = c(paste0("OPENBLAS_NUM_THREADS=", blas),
-                   paste0("OMP_NUM_THREADS=", threads)))
-  r$setting <- sprintf("%d thread(s), %s, BLAS %d", threads, precision, blas)
+                   paste0("OMP_NUM_THREADS=", threads),
+                   paste0("BENCH_ROW_COPY=", row_copy)))
+  r$setting <- sprintf("%d thread(s), %s, BLAS %d%s", threads, precision,
+                       blas, if (row_copy) "" else ", no row copy")
   r
 }
 
@@ -66,10 +68,15 @@ torch_run <- function(config, threads, dtype) {
 rows <- list()
 for (config in configs) {
   cat("configuration", config, "\n")
-  settings <- list(list(1, "double", 1), list(2, "double", 1),
-                   list(1, "single", 1), list(2, "single", 1))
+  # threads, precision, BLAS threads, row copy
+  settings <- list(list(1, "double", 1, TRUE), list(2, "double", 1, TRUE),
+                   list(1, "single", 1, TRUE), list(2, "single", 1, TRUE))
+  # (c) also without the row-major copy of the design, for its memory
+  if (config == "c") {
+    settings <- c(settings, list(list(2, "single", 1, FALSE)))
+  }
   for (s in settings) {
-    r <- bbb_run(config, s[[1]], s[[2]], s[[3]])
+    r <- bbb_run(config, s[[1]], s[[2]], s[[3]], s[[4]])
     cat(sprintf("  bbb   %-32s %10.4g s/%s  peak %6.0f MB\n", r$setting,
                 r$median, r$unit, r$peak_rss_mb))
     rows[[length(rows) + 1]] <- data.frame(
@@ -121,5 +128,11 @@ for (config in configs) {
                        "GFLOPS); peak memory %.0f MB over %.0f MB of data\n"),
                 100 * best$gemm_share, best$gemm_gflops, best$peak_rss_mb,
                 best$data_mb))
+    nc <- b[grepl("no row copy", b$setting), ]
+    if (nrow(nc)) {
+      cat(sprintf(paste0("       without the row copy (%s): %.4g s, %.1fx, ",
+                         "peak memory %.0f MB\n"), nc$setting, nc$median_s,
+                  min(t$median_s) / nc$median_s, nc$peak_rss_mb))
+    }
   }
 }

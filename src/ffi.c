@@ -47,9 +47,9 @@ static void check_finite(SEXP x, R_xlen_t len, const char *what) {
   if (TYPEOF(x) != REALSXP || XLENGTH(x) != len)
     Rf_error("'%s' must be a double vector of length %lld", what,
              (long long) len);
-  const double *p = REAL(x);
-  for (R_xlen_t i = 0; i < len; i++)
-    if (!isfinite(p[i])) Rf_error("'%s' has a non-finite value", what);
+  ptrdiff_t big;
+  if (scan_values(REAL(x), len, INFINITY, &big))
+    Rf_error("'%s' has a non-finite value", what);
 }
 
 /* Offsets of W_l and b_l in the flat layout (bbb.h). */

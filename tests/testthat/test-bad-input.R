@@ -466,3 +466,31 @@ test_that("a valid fit still trains and predicts after the errors", {
   p_cl <- predict(tiny(x, classes), x, type = "class", nsamples = 20)
   expect_s3_class(p_cl, "factor")
 })
+
+test_that("the scan of a design finds the first bad and large values", {
+  # scan_values() summarises blocks of 4096 values and searches only a
+  # block that holds one: put them on and around block boundaries
+  reference <- function(x, limit) {
+    bad <- which(!is.finite(x))[1L]
+    bad <- if (is.na(bad)) 0 else bad
+    before <- if (bad > 0) seq_len(bad - 1L) else seq_along(x)
+    big <- which(abs(x[before]) > limit)[1L]
+    as.double(c(bad, if (is.na(big)) 0 else big))
+  }
+  scan <- function(x, limit) .Call(bbb:::C_bbb_scan, x, limit)
+  set.seed(3)
+  base <- rnorm(3 * 4096 + 17)
+  cases <- list(list(), list(c(4096, NA)), list(c(4097, -Inf)),
+                list(c(1, Inf), c(5000, 1e200)), list(c(4095, 1e200)),
+                list(c(4095, 1e200), c(4097, 2e200), c(9000, NaN)),
+                list(c(9000, NaN), c(12000, 1e200)),
+                list(c(length(base), NA)), list(c(8193, -1e151)))
+  for (case in cases) {
+    x <- base
+    for (put in case) x[put[1]] <- put[2]
+    expect_identical(scan(x, 1e150), reference(x, 1e150))
+    expect_identical(scan(x, Inf), reference(x, Inf))
+  }
+  expect_identical(scan(numeric(0), 1e150), c(0, 0))
+  expect_identical(scan(-0, 0), c(0, 0))
+})
