@@ -4,7 +4,7 @@
 #   Rscript bench/bbb_run.R CONFIG THREADS PRECISION REPS WARMUP
 #
 # prints one JSON line: seconds per unit (step for a, epoch for b and c) for
-# each rep (a whole bbb_fit() call, set-up included, divided by its 5000
+# each rep (a whole bbb_fit() call, set-up included, divided by its 20000
 # steps, 50 epochs or 3 epochs), their median, the peak resident memory of
 # the process, the size of the data, and for b the time of predict() with
 # 1000 draws on the 10,000 rows, for c the share of a step spent in matrix
@@ -23,7 +23,7 @@ options(bbb.row_copy = as.logical(Sys.getenv("BENCH_ROW_COPY", "TRUE")))
 set.seed(42)
 spec <- switch(config,
   a = list(n = 100, p = 3, hidden = 32, family = "binomial", k = 1,
-           batch = 100, samples = 2, epochs = 5000, unit = "step"),
+           batch = 100, samples = 2, epochs = 20000, unit = "step"),
   b = list(n = 10000, p = 8, hidden = 50, family = "gaussian", k = 1,
            batch = 32, samples = 1, epochs = 50, unit = "epoch"),
   c = list(n = 60000, p = 784, hidden = c(400, 400), family = "multinomial",

@@ -82,7 +82,8 @@ for (config in configs) {
     rows[[length(rows) + 1]] <- data.frame(
       config = config, side = "bbb", setting = r$setting, threads = s[[1]],
       unit = r$unit, median_s = r$median, peak_rss_mb = r$peak_rss_mb,
-      data_mb = r$data_mb %||% NA, gemm_share = r$gemm_share %||% NA,
+      data_mb = r$data_mb %||% NA, before_fit_mb = r$before_fit_mb %||% NA,
+      gemm_share = r$gemm_share %||% NA,
       gemm_gflops = r$gemm_gflops %||% NA,
       predict_s = r$predict_1000x10000_s %||% NA)
   }
@@ -93,7 +94,8 @@ for (config in configs) {
     rows[[length(rows) + 1]] <- data.frame(
       config = config, side = "torch", setting = r$setting,
       threads = threads, unit = r$unit, median_s = r$median,
-      peak_rss_mb = r$peak_rss_mb, data_mb = NA, gemm_share = NA,
+      peak_rss_mb = r$peak_rss_mb, data_mb = NA, before_fit_mb = NA,
+      gemm_share = NA,
       gemm_gflops = NA, predict_s = NA)
   }
 }
@@ -114,9 +116,11 @@ for (config in configs) {
     bb <- if (is.na(th)) b else b[b$threads == th, ]
     bb <- bb[which.min(bb$median_s), ]
     tt <- t[which.min(t$median_s), ]
-    cat(sprintf("%-6s %-34s %9.4g s %-22s %9.4g s %7.0fx %9.0f %9.0f\n",
+    ratio <- tt$median_s / bb$median_s
+    cat(sprintf("%-6s %-34s %9.4g s %-22s %9.4g s %7sx %9.0f %9.0f\n",
                 config, bb$setting, bb$median_s, tt$setting, tt$median_s,
-                tt$median_s / bb$median_s, bb$peak_rss_mb, tt$peak_rss_mb))
+                format(round(ratio, if (ratio < 100) 1 else 0)),
+                bb$peak_rss_mb, tt$peak_rss_mb))
   }
   if (config == "b") {
     cat(sprintf("       predict(): 1000 draws x 10,000 rows in %.3f s\n",
