@@ -31,8 +31,7 @@ ptrdiff_t scan_values(const double *v, ptrdiff_t n, double limit,
   *big = 0;
   for (ptrdiff_t b = 0; b < n; b += BLOCK) {
     ptrdiff_t e = b + BLOCK < n ? b + BLOCK : n;
-    double zero = 0;
-    double over = 0;
+    double zero = 0, over = 0;
 #ifdef _OPENMP
 #pragma omp simd reduction(+ : zero, over)
 #endif
