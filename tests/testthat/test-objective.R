@@ -72,3 +72,31 @@ test_that("the engine's normal generators are standard normal", {
   expect_length(bbb:::engine_rnorm(17), 17)
   expect_length(bbb:::engine_rnorm(37), 37)
 })
+
+test_that("the KL term of a pruned fit counts the kept parameters only", {
+  set.seed(12)
+  x <- matrix(stats::rnorm(40), 10, 4)
+  y <- family_response("gaussian", x)
+  for (prior in list(prior_mixture(), prior_gaussian(0.8))) {
+    fit <- bbb_fit(x, y, hidden = 5, prior = prior, epochs = 2,
+                   verbose = FALSE)
+    fit <- prune(randomize_params(fit), 0.4)
+    g <- bbb_gradient(fit, x, y)
+    keep <- bbb:::param_mask(fit) == 1
+    P <- length(keep)
+    theta <- bbb:::get_theta(fit)
+    mu <- theta[seq_len(P)][keep]
+    s <- log1p(exp(theta[P + seq_len(P)]))[keep]
+    eps <- unlist(lapply(g$eps, function(e) c(e$w, e$b)))[keep]
+    expect_true(any(!keep))
+    ref <- if (prior$type == "mixture") {
+      w <- mu + s * eps
+      sum(stats::dnorm(w, mu, s, log = TRUE) -
+            log(0.5 * stats::dnorm(w, 0, 1) +
+                  0.5 * stats::dnorm(w, 0, exp(-6))))
+    } else {
+      sum(log(0.8 / s) + (s^2 + mu^2) / (2 * 0.8^2) - 0.5)
+    }
+    expect_equal(g$kl, ref, tolerance = 1e-10)
+  }
+})
