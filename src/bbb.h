@@ -123,6 +123,11 @@ void rng_init_tables(void);
 void vrng_seed(bbb_vrng *r, uint64_t seed);
 void vrng_norm_fill(bbb_vrng *r, float *x, int n);
 
+/* data.c: the first non-finite value of v[0..n), 1-based (0 for none),
+ * and in *big the first before it with |v| > limit. */
+ptrdiff_t scan_values(const double *v, ptrdiff_t n, double limit,
+                      ptrdiff_t *big);
+
 /* prior.c */
 void prior_setup(bbb_prior *p, int kind, double pi, double s1, double s2);
 

@@ -101,10 +101,11 @@ typedef struct {
   real gm, gr; /* d/dmu, d/drho */
 } pgrad;
 
-/* Mixture prior, weight estimator (Monte Carlo KL term). */
+/* Mixture prior, weight estimator (Monte Carlo KL term); d and e as in
+ * prior.h, computed once by the caller. */
 VINLINE pgrad grad_mixture(const bbb_rprior *p, real keep, real gw, real w,
-                           real eps, real sigma, real sig, real kl_w) {
-  real d = mixture_d(p, w), e = real_exp_neg(d < 0 ? d : -d);
+                           real eps, real sigma, real sig, real kl_w, real d,
+                           real e) {
   real g = keep * (gw + kl_w * mixture_dneg(p, w, d, e));
   /* sigmoid(rho) / sigma (-> 1 as rho -> -Inf); sigma is 0 only for a
    * pruned parameter, where sig is 0 too */
@@ -125,15 +126,13 @@ VINLINE pgrad grad_gaussian(const bbb_rprior *p, real keep, real gw, real gs,
 }
 
 /* The KL term of one parameter for the current sample: log q - log P of
- * the draw (mixture prior; the d and e of its gradient are the same
- * expressions, computed once) or the closed form (gaussian prior). */
+ * the draw (mixture prior, with the d and e of its gradient) or the closed
+ * form (gaussian prior). */
 VINLINE real kl_term(int kind, const bbb_rprior *p, real mu, real w,
-                     real eps, real sigma) {
-  if (kind == PRIOR_MIXTURE) {
-    real d = mixture_d(p, w), e = real_exp_neg(d < 0 ? d : -d);
+                     real eps, real sigma, real d, real e) {
+  if (kind == PRIOR_MIXTURE)
     return -real_log(sigma) - (real) 0.5 * eps * eps -
       mixture_logp(p, w, d, e);
-  }
   return gauss_kl(p, mu, sigma);
 }
 
@@ -166,15 +165,22 @@ VINLINE void pass_loop(int kind, int mode, int masked, int with_kl,
 #endif
   for (int j = from; j < to; j++) {
     real kj = masked ? (real) keep[j] : 1;
+    /* the mixture's one exponential, shared by gradient and KL term */
+    real d = 0, e = 0;
+    if (kind == PRIOR_MIXTURE) {
+      d = mixture_d(p, w[j]);
+      e = real_exp_neg(d < 0 ? d : -d);
+    }
     /* of the draw before the update, each term in the engine's
      * precision, summed in double */
     if (with_kl) {
-      real term = kl_term(kind, p, mu[j], w[j], eps[j], sigma[j]);
+      real term = kl_term(kind, p, mu[j], w[j], eps[j], sigma[j], d, e);
       klsum += kj > 0 ? term : 0;
     }
     pgrad q;
     if (kind == PRIOR_MIXTURE) {
-      q = grad_mixture(p, kj, gw[j], w[j], eps[j], sigma[j], sig[j], klw);
+      q = grad_mixture(p, kj, gw[j], w[j], eps[j], sigma[j], sig[j], klw, d,
+                       e);
     } else {
       real gs = local ? gsig[j] : gw[j] * eps[j];
       q = grad_gaussian(p, kj, gw[j], gs, mu[j], sigma[j], sig[j], klw);

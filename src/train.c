@@ -141,8 +141,8 @@ static void params_chunk(int c, void *p) {
 
 /* The fused pass over all chunks (see posterior_pass), then, after an
  * update, the new sigma and, if `seed` is not 0, the weight draw for the
- * next sample or step. If *kl is not NULL
- * it receives the unweighted KL term of the sample before the update.
+ * next sample or step. If kl is not NULL, *kl receives the unweighted KL
+ * term of the sample before the update.
  * *ok is 0 if an update was not finite. */
 BBB_API void trainer_params(bbb_trainer *tr, real *theta, real *m, real *v,
                             const bbb_step *st, int add, double kl_w,

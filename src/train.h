@@ -69,11 +69,6 @@ int gemm_bench_single(const char *ta, const char *tb, int m, int n, int k,
 double objective_eval(bbb_trainer *tr, double *theta, const double *noise,
                       int rows, double kl_w, double *nll, double *kl);
 
-/* data.c: the first non-finite value of v[0..n), 1-based (0 for none),
- * and in *big the first before it with |v| > limit. */
-ptrdiff_t scan_values(const double *v, ptrdiff_t n, double limit,
-                      ptrdiff_t *big);
-
 /* predict.c */
 enum { LINK_NONE = 0, LINK_SHIFT = 1, LINK_LOGIT = 2, LINK_LOG = 3,
        LINK_SOFTMAX = 4 };
