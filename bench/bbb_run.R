@@ -20,29 +20,18 @@ suppressPackageStartupMessages(library(bbb))
 # BENCH_ROW_COPY=FALSE: no row-major copy of a large design (see ?bbb_fit)
 options(bbb.row_copy = as.logical(Sys.getenv("BENCH_ROW_COPY", "TRUE")))
 
+source(file.path(dirname(sub("^--file=", "", grep("^--file=",
+  commandArgs(FALSE), value = TRUE)[1L])), "speed_configs.R"))
+
 set.seed(42)
-spec <- switch(config,
-  a = list(n = 100, p = 3, hidden = 32, family = "binomial", k = 1,
-           batch = 100, samples = 2, epochs = 20000, unit = "step"),
-  b = list(n = 10000, p = 8, hidden = 50, family = "gaussian", k = 1,
-           batch = 32, samples = 1, epochs = 50, unit = "epoch"),
-  c = list(n = 60000, p = 784, hidden = c(400, 400), family = "multinomial",
-           k = 10, batch = 128, samples = 1, epochs = 3, unit = "epoch"))
-x <- rnorm(spec$n * spec$p) # made a matrix in place: no second copy
-dim(x) <- c(spec$n, spec$p)
+spec <- speed_spec(config)
+x <- speed_x(spec)
 baseline_mb <- as.numeric(gsub("[^0-9]", "", grep("^VmRSS:",
   readLines("/proc/self/status"), value = TRUE))) / 1024
-y <- switch(spec$family,
-  binomial = rbinom(spec$n, 1, 0.6),
-  gaussian = rnorm(spec$n),
-  multinomial = factor(sample(0:9, spec$n, TRUE)))
+y <- speed_y(spec)
 
 fit_once <- function() {
-  bbb_fit(x, y, hidden = spec$hidden, family = spec$family,
-          prior = prior_mixture(), batch_size = spec$batch,
-          n_samples = spec$samples, epochs = spec$epochs, lr = 1e-3,
-          rho_init = -5, standardize = FALSE, keep_data = FALSE,
-          precision = precision, threads = threads, verbose = FALSE)
+  speed_fit(spec, x, y, spec$epochs, precision, threads)
 }
 elapsed <- function(expr) {
   t0 <- proc.time()[["elapsed"]]

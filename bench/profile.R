@@ -1,5 +1,5 @@
-# One long bbb_fit() of a configuration of the speed comparison (the
-# models of bbb_run.R), single precision, for a profiler:
+# One long bbb_fit() of a configuration of the speed comparison
+# (speed_configs.R), single precision, for a profiler:
 #
 #   perf record -F 4999 Rscript bench/profile.R a 200000   # steps of (a)
 #   perf record -F 999 Rscript bench/profile.R c 3 2       # 3 epochs of (c),
@@ -15,26 +15,13 @@ config <- args[1]
 epochs <- as.integer(args[2])
 threads <- if (length(args) > 2) as.integer(args[3]) else 1L
 suppressPackageStartupMessages(library(bbb))
+source(file.path(dirname(sub("^--file=", "", grep("^--file=",
+  commandArgs(FALSE), value = TRUE)[1L])), "speed_configs.R"))
 set.seed(42)
-spec <- switch(config,
-  a = list(n = 100, p = 3, hidden = 32, family = "binomial", batch = 100,
-           samples = 2),
-  b = list(n = 10000, p = 8, hidden = 50, family = "gaussian", batch = 32,
-           samples = 1),
-  c = list(n = 60000, p = 784, hidden = c(400, 400), family = "multinomial",
-           batch = 128, samples = 1))
-x <- rnorm(spec$n * spec$p)
-dim(x) <- c(spec$n, spec$p)
-y <- switch(spec$family,
-  binomial = rbinom(spec$n, 1, 0.6),
-  gaussian = rnorm(spec$n),
-  multinomial = factor(sample(0:9, spec$n, TRUE)))
+spec <- speed_spec(config)
+x <- speed_x(spec)
+y <- speed_y(spec)
 took <- system.time(
-  bbb_fit(x, y, hidden = spec$hidden, family = spec$family,
-          prior = prior_mixture(), batch_size = spec$batch,
-          n_samples = spec$samples, epochs = epochs, lr = 1e-3,
-          rho_init = -5, standardize = FALSE, keep_data = FALSE,
-          precision = "single", threads = threads, verbose = FALSE)
-)[["elapsed"]]
+  speed_fit(spec, x, y, epochs, "single", threads))[["elapsed"]]
 cat(sprintf("%s: %d epoch(s), %.4g s an epoch\n", config, epochs,
             took / epochs))
