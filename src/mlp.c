@@ -9,10 +9,6 @@
  * G = H mu_W + 1 mu_b', S^2 = (H o H) sigma_W^2 + 1 (sigma_b^2)'.
  * Backward passes write d(-log p)/d mu into wk->gmu and, for the local
  * estimator, d(-log p)/d sigma into wk->gsig. */
-/* Let GCC vectorise loops with selects (see vmath.h). */
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("no-trapping-math")
-#endif
 #define R_NO_REMAP
 #define USE_FC_LEN_T
 #include <R.h>
@@ -24,30 +20,18 @@
 #include <math.h>
 #include <string.h>
 #include "bbb.h"
-#include "train.h"
+#include "mlp.h"
+#include "scratch.h"
+#include "threads.h"
 #include "vmath.h"
 
-BBB_API real *real_zeros(size_t n) {
-  real *p = (real *) R_alloc(n, sizeof(real));
-  memset(p, 0, n * sizeof(real));
-  return p;
-}
-
-/* A loop is only handed to OpenMP when it will run on two threads or
- * more: an OpenMP region costs a system call even on one thread (the
- * closing barrier wakes its waiters unconditionally), a tenth of a small
- * network's step. */
-BBB_API void run_range(int n, int threads, void (*body)(int, void *),
-                       void *ctx) {
-  if (threads > 1 && n > 1) {
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(threads) schedule(static)
+/* Let GCC vectorise loops with selects (see vmath.h). Scoped to this
+ * file's functions (single.c includes it beside others); the inline
+ * functions of the headers above take it on where they are inlined. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC push_options
+#pragma GCC optimize("no-trapping-math")
 #endif
-    for (int i = 0; i < n; i++) body(i, ctx);
-  } else {
-    for (int i = 0; i < n; i++) body(i, ctx);
-  }
-}
 
 BBB_API void work_alloc(bbb_work *wk, const bbb_net *net, int rows) {
   int L = net->n_layers;
@@ -98,7 +82,7 @@ static void gemm1(const char *ta, const char *tb, int m, int n, int k,
 /* Large products are computed in column blocks, whose number depends on
  * the shape only, and the blocks are shared between the engine's threads,
  * each calling the (single-threaded) BLAS on its own. bbb keeps
- * OpenBLAS's own threads off while it trains (blas_threads.c): a second
+ * OpenBLAS's own threads off while it trains (threads.c): a second
  * pool spins against the engine's. The blocks are the same whatever the
  * number of threads because a BLAS may compute an element differently
  * in a narrower product (OpenBLAS does: it has other kernels for small
@@ -332,17 +316,6 @@ BBB_API void mlp_backward_local(const bbb_net *net, const real *mu,
   }
 }
 
-/* For the benchmarks: `reps` products of one shape as the engine makes
- * them on `threads` threads (C = op(A) op(B), m x n, inner dimension k),
- * on constant data. */
-int GEMM_BENCH(const char *ta, const char *tb, int m, int n, int k,
-               int reps, int threads) {
-  int lda = ta[0] == 'N' ? m : k, ldb = tb[0] == 'N' ? k : n;
-  real *a = real_zeros((size_t) m * k), *b = real_zeros((size_t) k * n);
-  real *c = real_zeros((size_t) m * n);
-  for (size_t i = 0; i < (size_t) m * k; i++) a[i] = (real) 0.5;
-  for (size_t i = 0; i < (size_t) k * n; i++) b[i] = (real) 0.25;
-  for (int r = 0; r < reps; r++)
-    gemm(threads, ta, tb, m, n, k, a, lda, b, ldb, 0, c, m);
-  return c[0] > 0;
-}
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC pop_options
+#endif

@@ -6,7 +6,9 @@
  * 1 .. L, each rows x n_l, one after the other (local estimator). */
 #include <string.h>
 #include "bbb.h"
-#include "train.h"
+#include "objective.h"
+#include "posterior.h"
+#include "trainer.h"
 
 double objective_eval(bbb_trainer *tr, double *theta, const double *noise,
                       int rows, double kl_w, double *nll, double *kl) {

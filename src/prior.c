@@ -2,7 +2,7 @@
  * everything stays in log space: the scale mixture is a logsumexp of its
  * two components with the larger one taken out, never exp-then-log. */
 #include <math.h>
-#include "bbb.h"
+#include "prior.h"
 
 void prior_setup(bbb_prior *p, int kind, double pi, double s1, double s2) {
   p->kind = kind;

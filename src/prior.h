@@ -7,6 +7,9 @@
 #include "bbb.h"
 #include "vmath.h"
 
+/* The constants of p (prior.c), in double. */
+void prior_setup(bbb_prior *p, int kind, double pi, double s1, double s2);
+
 /* The constants of bbb_prior in the engine's precision: arithmetic with
  * a double constant would turn a float loop into a double one. */
 typedef struct {

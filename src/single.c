@@ -20,6 +20,7 @@ void F77_NAME(sgemm)(const char *ta, const char *tb, const int *m,
                      const int *ldb, const float *beta, float *c,
                      const int *ldc FCLEN FCLEN) __attribute__((weak));
 
+#include "scratch.c"
 #include "family.c"
 #include "mlp.c"
 #include "optim.c"
@@ -29,17 +30,9 @@ void F77_NAME(sgemm)(const char *ta, const char *tb, const int *m,
 int have_sgemm(void) { return F77_NAME(sgemm) != NULL; }
 
 #else
-#include "bbb.h"
 #include "train.h"
 
 int have_sgemm(void) { return 0; }
-
-int gemm_bench_single(const char *ta, const char *tb, int m, int n, int k,
-                      int reps, int threads) {
-  (void) ta; (void) tb; (void) m; (void) n; (void) k; (void) reps;
-  (void) threads;
-  return 0;
-}
 
 int train_run_single(TRAIN_RUN_ARGS) {
   (void) net; (void) d; (void) theta; (void) m; (void) v; (void) t;

@@ -17,8 +17,16 @@
 #include <math.h>
 #include <string.h>
 #include "bbb.h"
+#include "data.h"
+#include "family.h"
+#include "mlp.h"
 #include "optim.h"
+#include "posterior.h"
+#include "rng.h"
+#include "scratch.h"
+#include "threads.h"
 #include "train.h"
+#include "trainer.h"
 
 /* sum_grad: the gradient is summed in tr->g (several samples a step, or
  * the objective's gradient); otherwise each sample updates directly. */
