@@ -99,6 +99,3 @@ softplus <- function(x) pmax(x, 0) + log1p(exp(-abs(x)))
 # n standard normals from the engine's generator (seeded from R's RNG):
 # Box-Muller in float on eight streams, as the engine draws them.
 engine_rnorm <- function(n) .Call(C_bbb_rnorm, as.integer(n))
-
-# Whether the BLAS R uses has sgemm (needed by precision = "single").
-single_available <- function() .Call(C_bbb_have_sgemm)

@@ -82,6 +82,7 @@ typedef struct {
   const double *mask;   /* n_par 0/1, 0 for a pruned parameter; NULL if
                            none is pruned (the passes skip reading it) */
   bbb_prior prior;
+  int blas;             /* products by the BLAS, not the own kernels */
 } bbb_net;
 
 /* Per-step sample of the variational posterior, all of length n_par. */
@@ -103,6 +104,8 @@ typedef struct {
   real *gmu, *gsig;     /* n_par: d(-log p)/d mu and d(-log p)/d sigma */
   real *tmp, *e;        /* rows x max_width (local estimator) */
   real *sigma2;         /* n_par: sigma^2 (local estimator) */
+  int blas;             /* products by the BLAS (mlp.c) */
+  void *gemm_ws;        /* scratch of the own kernels (gemm.h) */
 } bbb_work;
 
 #endif

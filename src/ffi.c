@@ -76,6 +76,19 @@ static void net_offsets(bbb_net *net) {
   net->n_par = off;
 }
 
+/* options(bbb.gemm = "blas") computes the products by the BLAS that R
+ * uses instead of the engine's own kernels (mlp.c); unset or "own": the
+ * own kernels. */
+static int gemm_option(void) {
+  SEXP o = Rf_GetOption1(Rf_install("bbb.gemm"));
+  if (o == R_NilValue) return 0;
+  if (TYPEOF(o) != STRSXP || XLENGTH(o) != 1 ||
+      (strcmp(CHAR(STRING_ELT(o, 0)), "own") &&
+       strcmp(CHAR(STRING_ELT(o, 0)), "blas")))
+    Rf_error("option 'bbb.gemm' must be \"own\" or \"blas\"");
+  return strcmp(CHAR(STRING_ELT(o, 0)), "blas") == 0;
+}
+
 /* Builds the network description from the R list made by net_spec(). */
 static void unpack_net(SEXP spec, bbb_net *net) {
   SEXP width = list_get(spec, "width");
@@ -110,6 +123,7 @@ static void unpack_net(SEXP spec, bbb_net *net) {
   }
   prior_setup(&net->prior, prior, pi, s1, s2);
   net_offsets(net);
+  net->blas = gemm_option();
   SEXP mask = list_find(spec, "mask");
   if (!mask || mask == R_NilValue) {
     net->mask = NULL;
@@ -244,9 +258,6 @@ SEXP bbb_train(SEXP spec, SEXP theta_, SEXP m_, SEXP v_, SEXP t_, SEXP x,
   ctl.learn_tau = get_int(ctrl, "learn_tau", 0, 1);
   int threads = get_int(ctrl, "threads", 1, 1024);
   int single = get_int(ctrl, "single", 0, 1);
-  if (single && !have_sgemm())
-    Rf_error("precision = \"single\" needs a BLAS with sgemm, which the "
-             "BLAS R uses does not have");
   unpack_optim(ctrl, &ctl.optim);
   if (TYPEOF(t_) != REALSXP || XLENGTH(t_) != 1 || !(REAL(t_)[0] >= 0))
     Rf_error("'t' must be one non-negative number");
@@ -430,9 +441,6 @@ SEXP bbb_rnorm(SEXP n_) {
   UNPROTECT(1);
   return out;
 }
-
-/* Whether precision = "single" is available (the BLAS has sgemm). */
-SEXP bbb_have_sgemm(void) { return Rf_ScalarLogical(have_sgemm()); }
 
 /* OpenBLAS's thread count (0 for another BLAS), for the tests. */
 SEXP bbb_blas_threads(void) { return Rf_ScalarInteger(blas_threads_get()); }

@@ -5,7 +5,10 @@
 
 #include "bbb.h"
 
-BBB_API void work_alloc(bbb_work *wk, const bbb_net *net, int rows);
+/* Scratch for passes on up to `rows` rows, whose products run on
+ * `threads` threads. */
+BBB_API void work_alloc(bbb_work *wk, const bbb_net *net, int rows,
+                        int threads);
 BBB_API void mlp_forward(const bbb_net *net, const real *w, bbb_work *wk,
                          int rows);
 BBB_API void mlp_backward(const bbb_net *net, const real *w, bbb_work *wk,

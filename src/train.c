@@ -35,8 +35,7 @@ BBB_API void trainer_alloc(bbb_trainer *tr, const bbb_net *net, int rows,
   tr->net = net;
   tr->threads = threads < 1 ? 1 : threads;
   tr->n_chunks = (net->n_par + BBB_CHUNK - 1) / BBB_CHUNK;
-  work_alloc(&tr->wk, net, rows);
-  tr->wk.threads = tr->threads;
+  work_alloc(&tr->wk, net, rows, tr->threads);
   sample_alloc(&tr->smp, net->n_par);
   tr->g = sum_grad ? real_zeros(2 * (size_t) net->n_par + 1) : NULL;
   tr->kl_chunk = (double *) R_alloc(tr->n_chunks, sizeof(double));

@@ -21,7 +21,6 @@ typedef struct {
     int *fail_step
 int train_run_double(TRAIN_RUN_ARGS);
 int train_run_single(TRAIN_RUN_ARGS);
-int have_sgemm(void);
 
 #ifdef BBB_SINGLE
 #define TRAIN_RUN train_run_single
