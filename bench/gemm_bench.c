@@ -39,6 +39,14 @@ static double now(void) {
   return t.tv_sec + 1e-9 * t.tv_nsec;
 }
 
+/* CPU time of the process: on one thread, the time without waiting for
+ * the CPU on a busy machine. */
+static double cpu_now(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return t.tv_sec + 1e-9 * t.tv_nsec;
+}
+
 typedef struct {
   int ta, tb, m, n, k;
 } shape;
@@ -129,14 +137,76 @@ static double rate(int own, int dbl, int threads, void **a, void **b,
   return flops * STEPS / t[REPS / 2] / 1e9;
 }
 
+/* ns per product of each shape (median of 7 timings of 20000 calls, in
+ * CPU time). */
+static void per_shape(int dbl, int threads) {
+  enum { REPS = 7, CALLS = 20000 };
+  size_t sz = dbl ? sizeof(double) : sizeof(float);
+  for (int i = 0; i < n_shapes; i++) {
+    const shape *s = &shapes[i];
+    int lda = s->ta ? s->k : s->m, ldb = s->tb ? s->n : s->k;
+    void *a = calloc((size_t) s->m * s->k, sz);
+    void *b = calloc((size_t) s->k * s->n, sz);
+    void *c = calloc((size_t) s->m * s->n, sz);
+    void *ws = malloc(dbl ? gemm_ws_bytes_d(s->m, s->n, s->k, threads) :
+                      gemm_ws_bytes_f(s->m, s->n, s->k, threads));
+    double t[2][REPS];
+    for (int own = 0; own < 2; own++)
+      for (int r = 0; r < REPS; r++) {
+        double t0 = cpu_now();
+        for (int q = 0; q < CALLS; q++) {
+          if (!own)
+            blas_product(s, a, b, c, dbl, threads);
+          else if (dbl)
+            gemm_d(s->ta, s->tb, s->m, s->n, s->k, a, lda, b, ldb, 0, c,
+                   s->m, threads, ws);
+          else
+            gemm_f(s->ta, s->tb, s->m, s->n, s->k, a, lda, b, ldb, 0, c,
+                   s->m, threads, ws);
+        }
+        t[own][r] = (cpu_now() - t0) / CALLS * 1e9;
+      }
+    qsort(t[0], REPS, sizeof(double), cmp);
+    qsort(t[1], REPS, sizeof(double), cmp);
+    printf("%s %c%c %4d x %4d x %4d: own %7.0f ns, BLAS %7.0f ns\n",
+           dbl ? "double" : "single", s->ta ? 'T' : 'N', s->tb ? 'T' : 'N',
+           s->m, s->n, s->k, t[1][REPS / 2], t[0][REPS / 2]);
+    free(a); free(b); free(c); free(ws);
+  }
+}
+
 int main(int argc, char **argv) {
   int threads = argc > 1 ? atoi(argv[1]) : 1;
   gemm_init();
+  if (argc > 6 && !strcmp(argv[2], "one")) {
+    /* one shape: one ta tb m n k */
+    add(atoi(argv[3]), atoi(argv[4]), atoi(argv[5]), atoi(argv[6]),
+        atoi(argv[7]));
+    per_shape(0, threads);
+    per_shape(1, threads);
+    return 0;
+  }
+  if (argc > 2 && !strcmp(argv[2], "a")) {
+    /* config (a): 100 rows, 3 -> 32 -> 1 */
+    add(0, 0, 100, 32, 3);
+    add(0, 0, 100, 1, 32);
+    add(1, 0, 32, 1, 100);
+    add(1, 0, 3, 32, 100);
+    add(0, 1, 100, 32, 1);
+    per_shape(0, threads);
+    per_shape(1, threads);
+    return 0;
+  }
   int w[] = {784, 400, 400, 10}, B = 128;
   for (int l = 0; l < 3; l++) {
     add(0, 0, B, w[l + 1], w[l]);          /* Z = H W */
     add(1, 0, w[l], w[l + 1], B);          /* gW = H' D */
     if (l > 0) add(0, 1, B, w[l], w[l + 1]); /* dH = D W' */
+  }
+  if (argc > 2 && !strcmp(argv[2], "shapes")) {
+    per_shape(0, threads);
+    per_shape(1, threads);
+    return 0;
   }
   double rates[2][2], maxdiff[2] = {0, 0};
   for (int dbl = 0; dbl < 2; dbl++) {

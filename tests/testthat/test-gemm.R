@@ -76,6 +76,13 @@ test_that("the kernels multiply like %*% at every shape and transpose", {
     check_product(128, 200, 300, FALSE, FALSE, FALSE, single, kernel)
     check_product(300, 200, 128, TRUE, FALSE, FALSE, single, kernel)
     check_product(128, 300, 200, FALSE, TRUE, FALSE, single, kernel)
+    # Products with one or two columns or rows (read in place, tall
+    # tiles) and small transposed ones (dot products) beyond the small
+    # path's size.
+    check_product(600, 1, 300, FALSE, FALSE, TRUE, single, kernel)
+    check_product(600, 2, 40, FALSE, TRUE, FALSE, single, kernel)
+    check_product(1, 600, 300, TRUE, FALSE, FALSE, single, kernel)
+    check_product(2, 300, 70, FALSE, TRUE, TRUE, single, kernel)
     # Many columns (more than one block of NC = 2048) and a long inner
     # dimension.
     check_product(5, 2100, 3, FALSE, FALSE, TRUE, single, kernel)
