@@ -50,9 +50,11 @@
 #if defined(__GNUC__) || defined(__clang__)
 #define GEMM_RESTRICT __restrict__
 #define GEMM_PRAGMA(x) _Pragma(#x)
+#define GEMM_INLINE static inline __attribute__((always_inline))
 #else
 #define GEMM_RESTRICT
 #define GEMM_PRAGMA(x)
+#define GEMM_INLINE static inline
 #endif
 
 /* A kernel computes one tile of C: mv vectors of rows (mr of them kept,
@@ -87,19 +89,19 @@ typedef void (*dots_d)(int ni, int nj, int k, const double *a,
     V acc[NR][MV];                                                          \
     GEMM_PRAGMA(GCC unroll 16)                                              \
     for (int j = 0; j < (NR); j++) {                                        \
-      GEMM_PRAGMA(GCC unroll 4)                                             \
+      GEMM_PRAGMA(GCC unroll 8)                                             \
       for (int i = 0; i < (MV); i++) acc[j][i] = (V) {0};                   \
     }                                                                       \
     const T *ap = a, *bp = b;                                               \
     for (int p = 0; p < kc; p++, ap += as, bp += bs) {                      \
       V av[MV];                                                             \
-      GEMM_PRAGMA(GCC unroll 4)                                             \
+      GEMM_PRAGMA(GCC unroll 8)                                             \
       for (int i = 0; i < (MV); i++)                                        \
         __builtin_memcpy(&av[i], ap + i * (VL), sizeof av[i]);              \
       GEMM_PRAGMA(GCC unroll 16)                                            \
       for (int j = 0; j < (NR); j++) {                                      \
         T bj = bp[j];                                                       \
-        GEMM_PRAGMA(GCC unroll 4)                                           \
+        GEMM_PRAGMA(GCC unroll 8)                                           \
         for (int i = 0; i < (MV); i++) acc[j][i] += av[i] * bj;             \
       }                                                                     \
     }                                                                       \
@@ -107,7 +109,7 @@ typedef void (*dots_d)(int ni, int nj, int k, const double *a,
       GEMM_PRAGMA(GCC unroll 16)                                            \
       for (int j = 0; j < (NR); j++) {                                      \
         T *cj = c + j * cs;                                                 \
-        GEMM_PRAGMA(GCC unroll 4)                                           \
+        GEMM_PRAGMA(GCC unroll 8)                                           \
         for (int i = 0; i < (MV); i++) {                                    \
           V v = acc[j][i];                                                  \
           if (add) {                                                        \
@@ -158,18 +160,53 @@ typedef void (*dots_d)(int ni, int nj, int k, const double *a,
     else (out) = l_[0] + l_[1];                                             \
   }
 
+/* Shuffles of two vectors (GCC's and clang's builtins differ): the even
+ * and the odd lanes of (u, w), vectors of VLT = 2, 4, 8 or 16 lanes (I:
+ * the integer vector type of the same shape, for GCC). Even plus odd adds
+ * neighbouring lanes, so applied to pairs of vectors level by level it
+ * sums the lanes of R accumulators at once, each level halving the
+ * vectors and the lanes per sum: [a | b] holds the partial sums of a in
+ * its first half, of b in its second. */
+#define EVENS_2 0, 2
+#define ODDS_2 1, 3
+#define EVENS_4 0, 2, 4, 6
+#define ODDS_4 1, 3, 5, 7
+#define EVENS_8 0, 2, 4, 6, 8, 10, 12, 14
+#define ODDS_8 1, 3, 5, 7, 9, 11, 13, 15
+#define EVENS_16 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30
+#define ODDS_16 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31
+#define EVENS(VLT) EVENS_##VLT
+#define ODDS(VLT) ODDS_##VLT
+#if defined(__clang__)
+#define SHUFFLE(I, u, w, idx) __builtin_shufflevector(u, w, idx)
+#else
+#define SHUFFLE(I, u, w, idx) __builtin_shuffle(u, w, (I) {idx})
+#endif
+#define PAIR_SUM(I, VLT, u, w)                                              \
+  (SHUFFLE(I, u, w, EVENS(VLT)) + SHUFFLE(I, u, w, ODDS(VLT)))
+/* One level: R / n vectors of sums into R / (2 n), if there are lanes to
+ * halve. */
+#define PAIR_LEVEL(I, VLT, n)                                               \
+  if ((VLT) >= 2 * (n) && R >= 2 * (n)) {                                   \
+    GEMM_PRAGMA(GCC unroll 8)                                               \
+    for (int q = 0; q < R / (2 * (n)); q++)                                 \
+      acc[q] = PAIR_SUM(I, VLT, acc[2 * q], acc[2 * q + 1]);                \
+  }
+/* The power of two at or above n <= 16. */
+#define POW2_16(n) ((n) <= 1 ? 1 : (n) <= 2 ? 2 : (n) <= 4 ? 4 : (n) <= 8 ? 8 : 16)
+
 /* NI x NJ dot products of length k (NI, NJ constants): whole vectors of
- * VL, whose lanes are then summed (HSUM), then whole 16-byte vectors (H16,
- * of L16 lanes), then the last terms one by one. */
-#define DOTS_BODY(V, T, VB, VL, H32, H16, NI, NJ)                           \
+ * VL into one accumulator per product (R of them, a power of two, the
+ * ones beyond NI NJ zero), whose lanes are then summed together by
+ * levels of PAIR_SUM; then the last k mod VL terms, by whole 16-byte
+ * vectors (H16 of L16 lanes) and one by one. */
+#define DOTS_BODY(V, I, T, VB, VL, VLT, H32, H16, NI, NJ)                  \
   {                                                                         \
-    enum { L16 = 16 / sizeof(T) };                                          \
-    V acc[NJ][NI];                                                          \
-    GEMM_PRAGMA(GCC unroll 4)                                               \
-    for (int j = 0; j < (NJ); j++) {                                        \
-      GEMM_PRAGMA(GCC unroll 4)                                             \
-      for (int i = 0; i < (NI); i++) acc[j][i] = (V) {0};                   \
-    }                                                                       \
+    enum { L16 = 16 / sizeof(T), R = POW2_16((NI) * (NJ)),                  \
+           USED = R < (VLT) ? R : (VLT), LEFT = (VLT) / USED };             \
+    V acc[R];                                                               \
+    GEMM_PRAGMA(GCC unroll 16)                                              \
+    for (int q = 0; q < R; q++) acc[q] = (V) {0};                           \
     int p = 0;                                                              \
     for (; p + (VL) <= k; p += (VL)) {                                      \
       V x[NI], y[NJ];                                                       \
@@ -182,13 +219,22 @@ typedef void (*dots_d)(int ni, int nj, int k, const double *a,
       GEMM_PRAGMA(GCC unroll 4)                                             \
       for (int j = 0; j < (NJ); j++) {                                      \
         GEMM_PRAGMA(GCC unroll 4)                                           \
-        for (int i = 0; i < (NI); i++) acc[j][i] += x[i] * y[j];            \
+        for (int i = 0; i < (NI); i++) acc[j * (NI) + i] += x[i] * y[j];    \
       }                                                                     \
     }                                                                       \
-    T sum[NJ][NI];                                                          \
-    for (int j = 0; j < (NJ); j++)                                          \
-      for (int i = 0; i < (NI); i++) HSUM(T, VB, H32, H16, acc[j][i],       \
-                                          sum[j][i]);                       \
+    PAIR_LEVEL(I, VLT, 1)                                                   \
+    PAIR_LEVEL(I, VLT, 2)                                                   \
+    PAIR_LEVEL(I, VLT, 4)                                                   \
+    PAIR_LEVEL(I, VLT, 8)                                                   \
+    /* R / USED vectors, each USED sums of LEFT lanes */                    \
+    T lane[R * LEFT], sum[R];                                               \
+    __builtin_memcpy(lane, acc, sizeof lane);                               \
+    GEMM_PRAGMA(GCC unroll 16)                                              \
+    for (int o = 0; o < R; o++) {                                           \
+      sum[o] = lane[o * LEFT];                                              \
+      GEMM_PRAGMA(GCC unroll 8)                                             \
+      for (int t = 1; t < LEFT; t++) sum[o] += lane[o * LEFT + t];          \
+    }                                                                       \
     if ((int) (VL) > (int) L16 && p + L16 <= k) {                           \
       H16 tail[NJ][NI];                                                     \
       GEMM_PRAGMA(GCC unroll 4)                                             \
@@ -210,25 +256,32 @@ typedef void (*dots_d)(int ni, int nj, int k, const double *a,
           for (int i = 0; i < (NI); i++) tail[j][i] += x[i] * y[j];         \
         }                                                                   \
       }                                                                     \
-      for (int j = 0; j < (NJ); j++)                                        \
+      GEMM_PRAGMA(GCC unroll 4)                                             \
+      for (int j = 0; j < (NJ); j++) {                                      \
+        GEMM_PRAGMA(GCC unroll 4)                                           \
         for (int i = 0; i < (NI); i++) {                                    \
           T t16;                                                            \
           HSUM(T, 16, H32, H16, tail[j][i], t16);                           \
-          sum[j][i] += t16;                                                 \
+          sum[j * (NI) + i] += t16;                                         \
         }                                                                   \
+      }                                                                     \
     }                                                                       \
-    for (int j = 0; j < (NJ); j++)                                          \
+    GEMM_PRAGMA(GCC unroll 4)                                               \
+    for (int j = 0; j < (NJ); j++) {                                        \
+      GEMM_PRAGMA(GCC unroll 4)                                             \
       for (int i = 0; i < (NI); i++) {                                      \
-        T s = sum[j][i];                                                    \
+        T s = sum[j * (NI) + i];                                            \
         for (int q = p; q < k; q++) s += a[i * lda + q] * b[j * ldb + q];   \
         T *cij = c + i + j * ldc;                                           \
         *cij = add ? s + *cij : s;                                          \
       }                                                                     \
+    }                                                                       \
   }
 
 /* One body per (mv, nr) and per (ni, nj), so that an edge tile costs what
- * its size does; also tiles of 3 or 4 vectors by 1 or 2 columns, for
- * products with one or two columns (more chains of additions at once). */
+ * its size does; also tiles of up to 8 vectors by 1 column and 4 by 2,
+ * for products with one or two columns (more chains of additions at
+ * once). */
 #define KCASE(V, T, VL, MV, NR)                                             \
   case (MV) * 32 + (NR): KERNEL_BODY(V, T, VL, MV, NR) break;
 #define KCASES6(V, T, VL, MV)                                               \
@@ -238,13 +291,17 @@ typedef void (*dots_d)(int ni, int nj, int k, const double *a,
   KCASES6(V, T, VL, MV) KCASE(V, T, VL, MV, 7) KCASE(V, T, VL, MV, 8)       \
   KCASE(V, T, VL, MV, 9) KCASE(V, T, VL, MV, 10) KCASE(V, T, VL, MV, 11)    \
   KCASE(V, T, VL, MV, 12)
-#define DCASE(V, T, VB, VL, H32, H16, NI, NJ)                               \
-  case (NI) * 8 + (NJ): DOTS_BODY(V, T, VB, VL, H32, H16, NI, NJ) break;
-#define DCASES(V, T, VB, VL, H32, H16, NI)                                  \
-  DCASE(V, T, VB, VL, H32, H16, NI, 1) DCASE(V, T, VB, VL, H32, H16, NI, 2) \
-  DCASE(V, T, VB, VL, H32, H16, NI, 3) DCASE(V, T, VB, VL, H32, H16, NI, 4)
-#define DEFINE_KERNELS(name, T, VB, CASES, ATTR)                            \
+#define DCASE(V, I, T, VB, VL, VLT, H32, H16, NI, NJ)                      \
+  case (NI) * 8 + (NJ):                                                     \
+    DOTS_BODY(V, I, T, VB, VL, VLT, H32, H16, NI, NJ) break;
+#define DCASES(V, I, T, VB, VL, VLT, H32, H16, NI)                          \
+  DCASE(V, I, T, VB, VL, VLT, H32, H16, NI, 1)                              \
+  DCASE(V, I, T, VB, VL, VLT, H32, H16, NI, 2)                              \
+  DCASE(V, I, T, VB, VL, VLT, H32, H16, NI, 3)                              \
+  DCASE(V, I, T, VB, VL, VLT, H32, H16, NI, 4)
+#define DEFINE_KERNELS(name, T, IT, VB, VLT, CASES, ATTR)                   \
   typedef T name##_v __attribute__((vector_size(VB)));                     \
+  typedef IT name##_i __attribute__((vector_size(VB)));                    \
   typedef T name##_v32 __attribute__((vector_size(32)));                   \
   typedef T name##_v16 __attribute__((vector_size(16)));                   \
   ATTR static void name(int mv, int nr, int kc, const T *GEMM_RESTRICT a,   \
@@ -257,6 +314,8 @@ typedef void (*dots_d)(int ni, int nj, int k, const double *a,
       CASES(name##_v, T, VL, 2)                                             \
       KCASE(name##_v, T, VL, 3, 1) KCASE(name##_v, T, VL, 3, 2)             \
       KCASE(name##_v, T, VL, 4, 1) KCASE(name##_v, T, VL, 4, 2)             \
+      KCASE(name##_v, T, VL, 5, 1) KCASE(name##_v, T, VL, 6, 1)             \
+      KCASE(name##_v, T, VL, 7, 1) KCASE(name##_v, T, VL, 8, 1)             \
     default: break;                                                         \
     }                                                                       \
   }                                                                         \
@@ -267,26 +326,26 @@ typedef void (*dots_d)(int ni, int nj, int k, const double *a,
                                int add) {                                   \
     enum { VL = (VB) / sizeof(T) };                                         \
     switch (ni * 8 + nj) {                                                  \
-      DCASES(name##_v, T, VB, VL, name##_v32, name##_v16, 1)                \
-      DCASES(name##_v, T, VB, VL, name##_v32, name##_v16, 2)                \
-      DCASES(name##_v, T, VB, VL, name##_v32, name##_v16, 3)                \
-      DCASES(name##_v, T, VB, VL, name##_v32, name##_v16, 4)                \
+      DCASES(name##_v, name##_i, T, VB, VL, VLT, name##_v32, name##_v16, 1) \
+      DCASES(name##_v, name##_i, T, VB, VL, VLT, name##_v32, name##_v16, 2) \
+      DCASES(name##_v, name##_i, T, VB, VL, VLT, name##_v32, name##_v16, 3) \
+      DCASES(name##_v, name##_i, T, VB, VL, VLT, name##_v32, name##_v16, 4) \
     default: break;                                                         \
     }                                                                       \
   }
 
 #ifdef GEMM_X86_AVX
-DEFINE_KERNELS(kern512_f, float, 64, KCASES12,
+DEFINE_KERNELS(kern512_f, float, int32_t, 64, 16, KCASES12,
                __attribute__((target("avx512f"))))
-DEFINE_KERNELS(kern512_d, double, 64, KCASES12,
+DEFINE_KERNELS(kern512_d, double, int64_t, 64, 8, KCASES12,
                __attribute__((target("avx512f"))))
-DEFINE_KERNELS(kern256_f, float, 32, KCASES6,
+DEFINE_KERNELS(kern256_f, float, int32_t, 32, 8, KCASES6,
                __attribute__((target("avx2,fma"))))
-DEFINE_KERNELS(kern256_d, double, 32, KCASES6,
+DEFINE_KERNELS(kern256_d, double, int64_t, 32, 4, KCASES6,
                __attribute__((target("avx2,fma"))))
 #endif
-DEFINE_KERNELS(kern128_f, float, 16, KCASES6, )
-DEFINE_KERNELS(kern128_d, double, 16, KCASES6, )
+DEFINE_KERNELS(kern128_f, float, int32_t, 16, 4, KCASES6, )
+DEFINE_KERNELS(kern128_d, double, int64_t, 16, 2, KCASES6, )
 #endif
 
 /* Plain C, for compilers without vector extensions: tiles of 4 mv x nr

@@ -16,6 +16,28 @@ typedef struct {
   const gemm_kernel *kr;
 } S(gemm_job);
 
+/* n <= 32 values copied or zeroed by moves of a constant size: a loop
+ * would become a call of memcpy or memset (GCC's loop distribution), a
+ * call per step of a panel. */
+GEMM_INLINE void S(copy_small)(T *GEMM_RESTRICT d, const T *GEMM_RESTRICT s,
+                                 int n) {
+  switch (n) {
+#define COPY_CASE(c) case c: __builtin_memcpy(d, s, c * sizeof(T)); break;
+    COPY_CASE(1) COPY_CASE(2) COPY_CASE(3) COPY_CASE(4) COPY_CASE(5)
+    COPY_CASE(6) COPY_CASE(7) COPY_CASE(8) COPY_CASE(9) COPY_CASE(10)
+    COPY_CASE(11) COPY_CASE(12) COPY_CASE(13) COPY_CASE(14) COPY_CASE(15)
+    COPY_CASE(16) COPY_CASE(32)
+#undef COPY_CASE
+  default:
+    for (int i = 0; i < n; i++) d[i] = s[i];
+  }
+}
+
+GEMM_INLINE void S(zero_small)(T *d, int n) {
+  static const T zeros[32];
+  S(copy_small)(d, zeros, n);
+}
+
 /* Rows [i0, i0 + mc) and columns [p0, p0 + kc) of op(A) into panels of mr
  * rows (see gemm.c); the last panel, of fewer rows, holds them in whole
  * vectors of vl (zero beyond the edge). */
@@ -27,18 +49,17 @@ static void S(pack_a)(const S(gemm_job) *g, int i0, int mc, int p0, int kc,
     if (!g->ta) {
       const T *src = g->a + (i0 + r) + (size_t) p0 * g->lda;
       for (int p = 0; p < kc; p++) {
-        const T *col = src + (size_t) p * g->lda;
         T *dp = d + (size_t) p * w;
-        for (int i = 0; i < rows; i++) dp[i] = col[i];
-        for (int i = rows; i < w; i++) dp[i] = 0;
+        S(copy_small)(dp, src + (size_t) p * g->lda, rows);
+        if (rows < w) S(zero_small)(dp + rows, w - rows);
       }
     } else {
       for (int i = 0; i < rows; i++) {
         const T *row = g->a + p0 + (size_t) (i0 + r + i) * g->lda;
         for (int p = 0; p < kc; p++) d[(size_t) p * w + i] = row[p];
       }
-      for (int i = rows; i < w; i++)
-        for (int p = 0; p < kc; p++) d[(size_t) p * w + i] = 0;
+      for (int p = 0; rows < w && p < kc; p++)
+        S(zero_small)(d + (size_t) p * w + rows, w - rows);
     }
   }
 }
@@ -57,11 +78,9 @@ static void S(pack_b)(const S(gemm_job) *g, int p0, int kc, int j0, int nc,
       }
     } else {
       const T *src = g->b + (j0 + s) + (size_t) p0 * g->ldb;
-      for (int p = 0; p < kc; p++) {
-        const T *row = src + (size_t) p * g->ldb;
-        T *dp = d + (size_t) p * cols;
-        for (int j = 0; j < cols; j++) dp[j] = row[j];
-      }
+      for (int p = 0; p < kc; p++)
+        S(copy_small)(d + (size_t) p * cols, src + (size_t) p * g->ldb,
+                      cols);
     }
   }
 }
@@ -74,8 +93,10 @@ static void S(gemm_cols)(const S(gemm_job) *g, int from, int to, char *ws) {
   T *ap = (T *) align64(ws);
   T *bp = (T *) ((char *) ap + round64((size_t) mc_max * kc_max *
                                        sizeof(T)));
-  /* one or two columns: row panels of 4 vectors (tall tiles) */
-  if (g->a_in && g->n <= 2) mr = 4 * vl;
+  /* A read in place: tiles of up to MR rows (8 vectors with one column,
+   * 4 with two: more chains of additions at once), the rows beyond the
+   * last whole vector packed into one vector */
+  int step = !g->a_in ? mr : g->n == 1 ? 8 * vl : g->n == 2 ? 4 * vl : mr;
   for (int jc = from; jc < to; jc += g->nc) {
     int nc = min_int(g->nc, to - jc);
     for (int pc = 0; pc < g->k; pc += KC_MAX) {
@@ -83,29 +104,40 @@ static void S(gemm_cols)(const S(gemm_job) *g, int from, int to, char *ws) {
       if (!g->b_in) S(pack_b)(g, pc, kc, jc, nc, nr, bp);
       for (int ic = 0; ic < g->m; ic += g->mc) {
         int mc = min_int(g->mc, g->m - ic);
-        /* rows [0, full) read in place, the others packed */
-        int full = g->a_in ? mc / mr * mr : 0;
-        if (full < mc) S(pack_a)(g, ic + full, mc - full, pc, kc, mr, vl, ap);
+        /* rows [0, full) read in place, the others packed; or, when C is
+         * written, not added to, a last whole vector of rows in place
+         * that overlaps the one before (its rows are computed again by
+         * the same operations and written again with the same value) */
+        int full = g->a_in ? mc / vl * vl : 0;
+        int overlap = full < mc && full > 0 && !add;
+        if (full < mc && !overlap)
+          S(pack_a)(g, ic + full, mc - full, pc, kc, mr, vl, ap);
         for (int jr = 0; jr < nc; jr += nr) {
           int cols = min_int(nr, nc - jr);
           const T *b = g->b_in ?
             g->b + (jc + jr) + (size_t) pc * g->ldb : bp + (size_t) jr * kc;
           ptrdiff_t bs = g->b_in ? g->ldb : cols;
           T *cj = g->c + (ptrdiff_t) (jc + jr) * g->cs;
-          for (int ir = 0; ir < mc; ir += mr) {
-            int rows = min_int(mr, mc - ir);
-            const T *a;
-            ptrdiff_t as;
-            if (ir < full) {
-              a = g->a + (ic + ir) + (size_t) pc * g->lda;
-              as = g->lda;
-            } else {
-              a = ap + (size_t) (ir - full) * kc;
-              as = round_up(rows, vl);
-            }
-            KERNEL(g->kr)((rows + vl - 1) / vl, cols, kc, a, as, b, bs,
-                          cj + (ic + ir) * g->rs, g->rs, g->cs, add, rows);
+          T *ci = cj + ic * g->rs;
+          const T *ai = g->a + ic + (size_t) pc * g->lda;
+#define TILE(r0, rows, a, as)                                               \
+  KERNEL(g->kr)(((rows) + vl - 1) / vl, cols, kc, a, as, b, bs,             \
+                ci + (ptrdiff_t) (r0) * g->rs, g->rs, g->cs, add, rows)
+          int rows;
+          for (int ir = 0; ir < full; ir += rows) {
+            rows = min_int(step, full - ir);
+            TILE(ir, rows, ai + ir, g->lda);
           }
+          if (overlap) {
+            TILE(mc - vl, vl, ai + (mc - vl), g->lda);
+          } else {
+            for (int ir = full; ir < mc; ir += rows) {
+              rows = min_int(mr, mc - ir);
+              TILE(ir, rows, ap + (size_t) (ir - full) * kc,
+                   round_up(rows, vl));
+            }
+          }
+#undef TILE
         }
       }
     }
