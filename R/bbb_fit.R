@@ -195,10 +195,6 @@ bbb_fit.default <- function(x, y, hidden = 32L, activation = "relu",
   check_number(validation, "validation", lower = 0, upper = 0.9)
   check_choice(estimator, estimators, "estimator")
   check_choice(precision, c("double", "single"), "precision")
-  if (precision == "single" && !single_available()) {
-    abort("`precision = \"single\"` needs a BLAS with sgemm (such as ",
-          "OpenBLAS); the BLAS R uses has none. Use `precision = \"double\"`.")
-  }
   check_count(threads, "threads", max = 1024)
   check_choice(on_nonfinite, c("error", "restore"), "on_nonfinite")
   check_flag(keep_data, "keep_data")
