@@ -168,7 +168,7 @@ bbb_fit.formula <- function(formula, data, subset, na.action, ...) {
 #' @rdname bbb_fit
 #' @export
 bbb_fit.default <- function(x, y, hidden = 32L, activation = "relu",
-                            family = "auto", prior = prior_gaussian(),
+                            family = "auto", prior = prior_mixture(),
                             epochs = NULL, batch_size = NULL, n_samples = 1L,
                             kl_weighting = "uniform", optimizer = "adam",
                             lr = 0.01, momentum = 0.9, rho_init = -4,
