@@ -10,7 +10,8 @@
 #' An epoch splits the training rows into \eqn{M} minibatches. Minibatch
 #' \eqn{i} contributes
 #' \deqn{F_i = \frac{1}{S}\sum_{s=1}^S \left[k_i \left(\log q(w_s) -
-#'   \log P(w_s)\right) - \log p(D_i | w_s)\right],}
+#'   \log P(w_s)\right) - \log p(D_i | w_s)\right],}{F_i = (1/S) sum_{s =
+#'   1..S} [k_i (log q(w_s) - log P(w_s)) - log p(D_i | w_s)],}
 #' with \eqn{S} = `n_samples` weight draws and KL weight \eqn{k_i = 1/M}
 #' (`kl_weighting = "uniform"`) or \eqn{k_i = 2^{M-i}/(2^M - 1)}
 #' (`"blundell"`). Both weightings sum to one over an epoch, so
@@ -91,13 +92,16 @@
 #'   stops with an error, `"restore"` returns the fit as it was at the start
 #'   of the failing epoch, with a warning.
 #' @param keep_data Keep the (standardized) training data in the fit, for
-#'   [fitted()], [residuals()] and [update()] without data.
+#'   [fitted()], [residuals()] and [bbb_continue()] without data.
 #' @param verbose Show a progress bar with the ELBO.
 #' @param ... Passed on to the default method.
 #' @return An object of class `bbb_fit`: a list holding among others
 #'   `params` (one list per layer with matrices `w_mu`, `w_rho` and vectors
-#'   `b_mu`, `b_rho`), `family`, `prior`, `trace` (a data frame by epoch)
-#'   and the preprocessing needed by [predict()].
+#'   `b_mu`, `b_rho`), `family`, `prior`, `trace` (a data frame by epoch),
+#'   `seed` (the seed of the draws of [predict.bbb_fit()] and the other
+#'   methods, drawn from R's random number generator after training) and
+#'   the preprocessing needed by [predict()]. [stats::update()] refits it
+#'   with changed arguments; [bbb_continue()] trains it further.
 #' @references Blundell C, Cornebise J, Kavukcuoglu K, Wierstra D (2015).
 #'   Weight uncertainty in neural networks. ICML. arXiv:1505.05424.
 #' @examples
@@ -133,7 +137,9 @@ bbb_fit.formula <- function(formula, data, subset, na.action, ...) {
   fit <- bbb_fit.default(x, y, ...)
   fit$prep$terms <- stats::delete.response(terms)
   fit$prep$xlevels <- stats::.getXlevels(terms, mf)
-  fit$call <- match.call()
+  fit$call <- generic_call(match.call())
+  # for update(fit, . ~ . - x1): the formula with `.` expanded
+  fit$formula <- stats::formula(terms)
   fit
 }
 
@@ -181,10 +187,6 @@ bbb_fit.default <- function(x, y, hidden = 32L, activation = "relu",
   if (!is.null(batch_size)) check_count(batch_size, "batch_size")
   if (!is.null(noise_sd)) {
     check_number(noise_sd, "noise_sd", lower = 0, open = TRUE)
-    if (family %in% c("binomial", "multinomial", "poisson")) {
-      abort(sprintf(paste0("`noise_sd` is for the gaussian family only; ",
-                           "leave it NULL for the %s family."), family))
-    }
   }
 
   inputs <- prepare_inputs(x, standardize)
@@ -196,12 +198,20 @@ bbb_fit.default <- function(x, y, hidden = 32L, activation = "relu",
   if (is.matrix(y) || is.data.frame(y)) {
     abort("`y` must be a vector or a factor, not a matrix or data frame.")
   }
-  if (family == "auto") family <- guess_family(y)
+  auto <- family == "auto"
+  if (auto) family <- guess_family(y)
+  # checked after the guess, so that "auto" cannot drop it silently
+  if (!is.null(noise_sd) && family != "gaussian") {
+    abort(sprintf(paste0("`noise_sd` is for the gaussian family only; ",
+                         "leave it NULL for the %s family%s."), family,
+                  if (auto) " (chosen by `family = \"auto\"` from `y`)" else
+                    ""))
+  }
   resp <- encode_response(y, family)
   k <- if (family == "multinomial") length(resp$levels) else 1L
 
   fit <- structure(list(
-    call = match.call(),
+    call = generic_call(match.call()),
     family = family, activation = activation, hidden = hidden,
     width = c(ncol(inputs$x), hidden, k), prior = prior,
     estimator = estimator, prep = inputs$prep, levels = resp$levels,
@@ -217,7 +227,6 @@ bbb_fit.default <- function(x, y, hidden = 32L, activation = "relu",
   fit$learn_noise <- family == "gaussian" && is.null(noise_sd)
   tau <- 0
   if (family == "gaussian" && !is.null(noise_sd)) {
-    check_number(noise_sd, "noise_sd", lower = 0, open = TRUE)
     tau <- log(noise_sd / fit$y_scale)
   }
 
@@ -256,7 +265,11 @@ bbb_fit.default <- function(x, y, hidden = 32L, activation = "relu",
                  val_y = yy[split$val])
   }
   if (keep_data) fit$data <- data
-  train_fit(fit, data, epochs, verbose, theta)
+  fit <- train_fit(fit, data, epochs, verbose, theta)
+  # the seed of predict() and the other draws from the fit (drawn after
+  # training, so that the training draws are as they were without it)
+  fit$seed <- new_seed()
+  fit
 }
 
 

@@ -42,6 +42,19 @@ static double link_inverse(const bbb_link *lk, const double *eta, int k,
   }
 }
 
+int link_apply(const bbb_link *lk, const double *eta, size_t m, int k,
+               double *out) {
+  int bad = 0;
+  for (int c = 0; c < k; c++) {
+    for (size_t i = 0; i < m; i++) {
+      double v = link_inverse(lk, eta + i, k, c, m);
+      bad |= !isfinite(v);
+      out[i + m * c] = v;
+    }
+  }
+  return bad;
+}
+
 /* One group of draws (first, first + count): weights sampled up front,
  * then each block of rows through every draw, the results for a row
  * written next to each other. ws and eta are scratch for this group.

@@ -45,6 +45,9 @@ BBB_API void trainer_params(bbb_trainer *tr, real *theta, real *m, real *v,
     bbb_rng *rng, uint64_t base, double *trace, int *fail_epoch,      \
     int *fail_step
 int train_run_double(TRAIN_RUN_ARGS);
+/* The seed of the draws of step t, sample s, purpose 0 (weights) or 1
+ * (local-estimator noise) of a fit whose base seed is `base`. */
+uint64_t train_step_seed(uint64_t base, double t, int s, int purpose);
 int train_run_single(TRAIN_RUN_ARGS);
 int have_sgemm(void);
 
@@ -79,5 +82,9 @@ typedef struct {
 int predict_draws(const bbb_net *net, int threads, const double *theta,
                   const double *x, int n, int nsim, bbb_rng *rng,
                   const bbb_link *lk, double *out);
+/* The inverse link on m positions of k outputs (eta[i + m c]), into out
+ * (same layout); returns 1 if a value is not finite. */
+int link_apply(const bbb_link *lk, const double *eta, size_t m, int k,
+               double *out);
 
 #endif

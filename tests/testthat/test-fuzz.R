@@ -114,6 +114,9 @@ fuzz_child <- function(n_iter, seed, log_file) {
     drive(paste("predict", fam), shadow$predict.bbb_fit(
       fit, x, interval = "credible", nsamples = 4L))
     drive(paste("gradient", fam), shadow$bbb_gradient(fit, x, ys[[fam]]))
+    drive(paste("evaluate", fam), shadow$bbb_evaluate(fit, x, ys[[fam]],
+                                                      nsamples = 4L))
+    drive(paste("train_noise", fam), shadow$train_noise(fit, 1, 0L, n))
   }
   drive("engine_rnorm", shadow$engine_rnorm(50L))
   drive("engine_rnorm", shadow$engine_rnorm(50L, "ziggurat"))
