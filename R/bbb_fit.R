@@ -2,7 +2,7 @@
 #'
 #' Trains a multilayer perceptron whose weights have a factorised Gaussian
 #' variational posterior \eqn{q(w | \mu, \rho)}, \eqn{\sigma =
-#' \log(1 + e^\rho)}, by minimising the negative evidence lower bound with
+#' \log(1 + e^\rho)}{sigma = log(1 + exp(rho))}, by minimising the negative evidence lower bound with
 #' the analytic reparameterisation gradients of Blundell et al. (2015). The
 #' forward pass, the gradients and the optimiser run in C.
 #'
@@ -10,8 +10,8 @@
 #' An epoch splits the training rows into \eqn{M} minibatches. Minibatch
 #' \eqn{i} contributes
 #' \deqn{F_i = \frac{1}{S}\sum_{s=1}^S \left[k_i \left(\log q(w_s) -
-#'   \log P(w_s)\right) - \log p(D_i | w_s)\right],}{F_i = (1/S) sum_{s =
-#'   1..S} [k_i (log q(w_s) - log P(w_s)) - log p(D_i | w_s)],}
+#'   \log P(w_s)\right) - \log p(D_i | w_s)\right],}{F_i = (1/S) sum_{s = 1..S} [k_i (log q(w_s) - log P(w_s))
+#'   - log p(D_i | w_s)],}
 #' with \eqn{S} = `n_samples` weight draws and KL weight \eqn{k_i = 1/M}
 #' (`kl_weighting = "uniform"`) or \eqn{k_i = 2^{M-i}/(2^M - 1)}
 #' (`"blundell"`). Both weightings sum to one over an epoch, so
@@ -23,9 +23,9 @@
 #' minibatches), `kl` (the KL term of the whole network, taken at the
 #' epoch's last minibatch) and `elbo = -(nll + kl)`. With the gaussian prior
 #' the KL term is exact (closed form); with the mixture prior it is the
-#' Monte Carlo estimate \eqn{\log q(w) - \log P(w)} of that step's weight
-#' draws (computing it costs two logarithms per weight, so it is not done
-#' at every step).
+#' Monte Carlo estimate \eqn{\log q(w) - \log P(w)}{log q(w) - log P(w)} of
+#' that step's weight draws (computing it costs two logarithms per weight,
+#' so it is not done at every step).
 #'
 #' @param x A numeric matrix or a data frame of predictors (factors become
 #'   dummy columns), or a formula for the formula method.

@@ -5,7 +5,8 @@
 #' (Hernandez-Lobato and Adams 2015; Gal and Ghahramani 2016).
 #'
 #' * `log_lik`: the mean test log predictive density per observation,
-#'   \eqn{\frac{1}{n}\sum_i \log \frac{1}{S}\sum_s p(y_i | w_s)}, the log
+#'   \eqn{\frac{1}{n}\sum_i \log \frac{1}{S}\sum_s p(y_i | w_s)}{(1/n)
+#'   sum_i log((1/S) sum_s p(y_i | w_s))}, the log
 #'   of the Monte Carlo predictive density taken by log-sum-exp over the
 #'   draws. For a gaussian fit it is a density on the original scale of
 #'   `y` (whatever `standardize` did), so it can be compared with published

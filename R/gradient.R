@@ -2,14 +2,14 @@
 #'
 #' Evaluates, at the fit's current parameters and the given noise `eps`,
 #' \deqn{f(\mu, \rho) = k (\log q(w | \mu, \rho) - \log P(w)) -
-#'   \log p(D | w), \quad w = \mu + \log(1 + e^\rho) \epsilon,}{f(mu,
-#'   rho) = k (log q(w | mu, rho) - log P(w)) - log p(D | w), w = mu +
-#'   log(1 + exp(rho)) eps,}
+#'   \log p(D | w), \quad w = \mu + \log(1 + e^\rho) \epsilon,}{f(mu, rho)
+#'   = k (log q(w | mu, rho) - log P(w)) - log p(D | w),
+#'   w = mu + log(1 + exp(rho)) eps,}
 #' on the data `x`, `y` with KL weight \eqn{k} (`kl_weight`), and its
 #' gradient with respect to
 #' every \eqn{\mu} and \eqn{\rho}, as computed by the C engine (no automatic
 #' differentiation, no finite differences). With [prior_gaussian()] the
-#' KL term \eqn{\log q - \log P} is replaced by its closed form, as in
+#' KL term \eqn{\log q - \log P}{log q - log P} is replaced by its closed form, as in
 #' training. Because `eps` is held fixed, `f` is a deterministic function of
 #' the parameters, so the gradient can be checked by finite differences:
 #' see `vignette("gradients", package = "bbb")`.
@@ -31,10 +31,10 @@
 #'   layer. `NULL` draws standard normals.
 #' @param kl_weight The weight \eqn{k} of the KL term, a number in
 #'   \[0, 1\]: 1 for the whole data, \eqn{k_i} for a minibatch.
-#' @return A list: `value` (f), `nll` (\eqn{-\log p(D | w)}), `kl` (the KL
-#'   term), `gradient` (shaped like `fit$params`, with `w_mu`, `w_rho`,
-#'   `b_mu`, `b_rho`), `tau` (derivative in the log noise sd of a gaussian
-#'   fit on the standardized scale) and `eps` (the noise used).
+#' @return A list: `value` (f), `nll` (\eqn{-\log p(D | w)}{-log p(D | w)}),
+#'   `kl` (the KL term), `gradient` (shaped like `fit$params`, with `w_mu`,
+#'   `w_rho`, `b_mu`, `b_rho`), `tau` (derivative in the log noise sd of a
+#'   gaussian fit on the standardized scale) and `eps` (the noise used).
 #' @examples
 #' set.seed(1)
 #' x <- matrix(rnorm(20), 10)
