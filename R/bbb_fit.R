@@ -81,8 +81,9 @@
 #'   random rows are a cache miss per value in R's column-major matrix.
 #'   `options(bbb.row_copy = FALSE)` saves that memory at some speed.
 #' @param threads Threads for training (the passes over the parameters,
-#'   the large matrix products and the gathering of wide minibatches) and
-#'   prediction (groups of draws). More threads than free cores slow
+#'   the large matrix products and the gathering of wide minibatches) and,
+#'   as the default of `threads` in [predict.bbb_fit()], prediction (groups
+#'   of draws). More threads than free cores slow
 #'   training down: the threads wait for each other several times a step.
 #'   While bbb trains, an OpenBLAS BLAS is kept single-threaded (its own
 #'   threads would compete for the same cores); its setting is restored

@@ -406,16 +406,19 @@ log_pred_density <- function(fit, eta, y, scaled = TRUE) {
   lpd
 }
 
-# log p(y_i | eta_s): an nsim x n matrix, for the engine's coding of y, on
-# the engine's scale (standardized for a gaussian fit).
-log_lik_draws <- function(fit, eta, y) {
+# log p(y_i | eta_s): an nsim x n matrix (a draw per row), from draws of eta
+# (engine_draws(scale = "link")) and y in the engine's coding (0/1, class
+# codes 0..K-1; for a gaussian fit standardized: (y - y_center) / y_scale).
+# scaled = FALSE gives the log density of a gaussian y on its original
+# scale (log_lik() of the ecosystem methods).
+log_lik_draws <- function(fit, eta, y, scaled = TRUE) {
   ns <- dim(eta)[1L]
   n <- dim(eta)[2L]
   yy <- rep(y, each = ns)
   lp <- switch(fit$family,
     gaussian = stats::dnorm(yy, eta, exp(fit$tau), log = TRUE),
     binomial = yy * eta - softplus(eta),
-    poisson = stats::dpois(yy, exp(eta), log = TRUE),
+    poisson = yy * eta - exp(eta) - lgamma(yy + 1),
     multinomial = {
       flat <- matrix(eta, ns * n)
       mx <- apply(flat, 1L, max)
@@ -423,7 +426,9 @@ log_lik_draws <- function(fit, eta, y) {
         log(rowSums(exp(flat - mx)))
     }
   )
-  matrix(lp, ns, n)
+  lp <- matrix(lp, ns, n)
+  if (!scaled && fit$family == "gaussian") lp <- lp - log(fit$y_scale)
+  lp
 }
 
 # ---- seeds --------------------------------------------------------------
