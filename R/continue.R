@@ -6,7 +6,10 @@
 #' arguments, use [stats::update()] instead (`update(fit, hidden = 64)`).
 #'
 #' @param object A `bbb_fit`.
-#' @param epochs Number of further epochs.
+#' @param epochs Number of further epochs, or `NULL` (the default) to train
+#'   until the ELBO stops improving, as `bbb_fit(epochs = NULL)` does (at
+#'   the fit's learning rate, then at a tenth of it), within the fit's cap
+#'   of epochs.
 #' @param x,y New training data on the original scale (optional), with the
 #'   predictors of the fit. If the fit keeps its training data
 #'   (`keep_data = TRUE`), it keeps these instead, so that [fitted()],
@@ -23,13 +26,14 @@
 #' fit <- bbb_fit(x, 2 * x[, 1] + rnorm(100), hidden = 4, epochs = 20,
 #'                verbose = FALSE)
 #' fit <- bbb_continue(fit, epochs = 20, verbose = FALSE)
+#' fit$converged  # NA: a given number of epochs
 #' fit <- bbb_continue(fit, epochs = 10, lr = 0.001, verbose = FALSE)
 #' nrow(fit$trace)
 #' @export
-bbb_continue <- function(object, epochs = 100L, x = NULL, y = NULL,
+bbb_continue <- function(object, epochs = NULL, x = NULL, y = NULL,
                          lr = NULL, verbose = interactive()) {
   check_fit(object, "object")
-  check_count(epochs, "epochs")
+  if (!is.null(epochs)) epochs <- check_count(epochs, "epochs")
   check_flag(verbose, "verbose")
   if (!is.null(lr)) {
     check_number(lr, "lr", lower = 0, open = TRUE)
@@ -58,5 +62,5 @@ bbb_continue <- function(object, epochs = 100L, x = NULL, y = NULL,
     if (!is.null(object$data)) object$data <- data
   }
   object$n_train <- length(data$y)
-  train_fit(object, data, as.integer(epochs), verbose)
+  train_fit(object, data, epochs, verbose)
 }

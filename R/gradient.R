@@ -6,13 +6,13 @@
 #'   = k (log q(w | mu, rho) - log P(w)) - log p(D | w),
 #'   w = mu + log(1 + exp(rho)) eps,}
 #' on the data `x`, `y` with KL weight \eqn{k} (`kl_weight`), and its
-#' gradient with respect to
-#' every \eqn{\mu} and \eqn{\rho}, as computed by the C engine (no automatic
-#' differentiation, no finite differences). With [prior_gaussian()] the
-#' KL term \eqn{\log q - \log P}{log q - log P} is replaced by its closed form, as in
-#' training. Because `eps` is held fixed, `f` is a deterministic function of
-#' the parameters, so the gradient can be checked by finite differences:
-#' see `vignette("gradients", package = "bbb")`.
+#' gradient with respect to every \eqn{\mu} and \eqn{\rho}, as computed by
+#' the C engine (no automatic differentiation, no finite differences). With
+#' [prior_gaussian()] the KL term \eqn{\log q - \log P}{log q - log P} is
+#' replaced by its closed form, as in training. Because `eps` is held fixed,
+#' `f` is a deterministic function of the parameters, so the gradient can be
+#' checked by finite differences: see `vignette("gradients", package =
+#' "bbb")`.
 #'
 #' Data are preprocessed as in training (standardized inputs and, for a
 #' gaussian fit, response), so `f` is the objective the optimiser sees:
