@@ -57,6 +57,11 @@
 #'   starts at `log1p(exp(rho_init))` (0.018 for the default -4).
 #' @param noise_sd For the gaussian family: the noise standard deviation on
 #'   the scale of `y`, or `NULL` (default) to learn it.
+#' @param heteroscedastic For the gaussian family: learn a noise standard
+#'   deviation per row, as a second output of the network (`log_sd`, the
+#'   log of the noise sd on the standardized scale of `y`), instead of one
+#'   for all rows. [predict.bbb_fit()] then draws each row's noise from its
+#'   own sd.
 #' @param standardize Centre and scale the columns of `x` (and a gaussian
 #'   `y`) before training. The transformation is stored and undone by
 #'   [predict()].

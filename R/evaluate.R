@@ -119,12 +119,13 @@ score_rows <- function(fit, x, y, nsamples, coverage, seed) {
   family <- fit$family
   y_eng <- if (family == "gaussian") (y - fit$y_center) / fit$y_scale else y
   out <- c(log_lik = sum(log_pred_density(fit, eta, y_eng, scaled = FALSE)))
-  mu <- drop_k(inverse_link(fit, eta), fit)
+  resp <- inverse_link(fit, eta)
+  mu <- drop_k(resp, fit)
   if (family %in% c("gaussian", "poisson")) {
     out["rmse"] <- sum((y - colMeans(mu))^2)
   }
   if (family == "gaussian") {
-    ydraw <- draw_response(fit, mu)
+    ydraw <- draw_response(fit, resp)
     probs <- c((1 - coverage) / 2, (1 + coverage) / 2)
     q <- col_quantiles(ydraw, probs)
     m <- length(coverage)

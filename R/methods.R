@@ -4,7 +4,8 @@
 #' epoch's ELBO; `coef()` returns posterior means (or standard deviations)
 #' of every weight, named as in \pkg{nnet} (`"x1->h3"`, `"b->h3"`);
 #' `as.matrix()` returns draws of all weights; `sigma()` the noise sd of a
-#' gaussian fit; `fitted()` and `residuals()` use the training data kept in
+#' gaussian fit (`NA` for a heteroscedastic one, whose noise sd varies by
+#' row); `fitted()` and `residuals()` use the training data kept in
 #' the fit; `nobs()` is the number of rows it was trained on (without the
 #' rows held out by `validation`); `plot()` shows the ELBO, the data term
 #' and the KL term by epoch. To refit with changes use [stats::update()]
@@ -84,7 +85,9 @@ print.bbb_fit <- function(x, digits = 4, ...) {
   cat("  family:      ", x$family, "\n")
   cat("  prior:       ", format(x$prior), "\n")
   cat("  estimator:   ", x$estimator, "\n")
-  if (x$family == "gaussian") {
+  if (is_hetero(x)) {
+    cat("  noise sd:     learned per row (heteroscedastic: output log_sd)\n")
+  } else if (x$family == "gaussian") {
     cat("  noise sd:    ", format(sigma(x), digits = digits),
         if (isTRUE(x$learn_noise)) "(learned)" else "(fixed)", "\n")
   }
@@ -192,13 +195,29 @@ to_original <- function(fit, D) {
     D[, wk] <- D[, wk, drop = FALSE] / rep(fit$prep$scale, each = nrow(D))
   }
   if (fit$family == "gaussian") {
-    L <- length(off$w)
-    out <- off$w[L] + seq_len((off$n_in[L] + 1) * off$n_out[L])
-    D[, out] <- D[, out] * fit$y_scale
-    b <- off$b[L] + seq_len(off$n_out[L])
+    # the mean (output 1); a heteroscedastic fit's log sd (output 2) moves
+    # by log(y_scale)
+    mean_out <- output_params(fit, 1L)
+    D[, mean_out] <- D[, mean_out] * fit$y_scale
+    b <- output_params(fit, 1L, bias = TRUE)
     D[, b] <- D[, b] + fit$y_center
+    if (is_hetero(fit)) {
+      b2 <- output_params(fit, 2L, bias = TRUE)
+      D[, b2] <- D[, b2] + log(fit$y_scale)
+    }
   }
   D
+}
+
+# Positions (1-based) of the weights and bias of output unit `unit` in the
+# flat layout (or of its bias only).
+output_params <- function(fit, unit, bias = FALSE) {
+  off <- layer_offsets(fit$width)
+  L <- length(off$w)
+  n_in <- off$n_in[L]
+  b <- off$b[L] + unit
+  if (bias) return(b)
+  c(off$w[L] + (unit - 1L) * n_in + seq_len(n_in), b)
 }
 
 # The posterior sd of each coefficient of to_original() under the
@@ -216,9 +235,8 @@ original_sd <- function(fit, sd) {
     v[wk] <- v[wk] / fit$prep$scale^2
   }
   if (fit$family == "gaussian") {
-    L <- length(off$w)
-    out <- off$w[L] + seq_len((off$n_in[L] + 1) * off$n_out[L])
-    v[out] <- v[out] * fit$y_scale^2
+    mean_out <- output_params(fit, 1L)
+    v[mean_out] <- v[mean_out] * fit$y_scale^2
   }
   sqrt(v)
 }
@@ -245,7 +263,8 @@ as.matrix.bbb_fit <- function(x, nsamples = 1000L, seed = x$seed,
 #' @rdname bbb_fit-methods
 #' @export
 sigma.bbb_fit <- function(object, ...) {
-  if (object$family != "gaussian") return(NA_real_)
+  # a heteroscedastic fit has a noise sd per row (predict() draws them)
+  if (object$family != "gaussian" || is_hetero(object)) return(NA_real_)
   noise_sd(object)
 }
 

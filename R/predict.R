@@ -146,7 +146,7 @@ predict_rows <- function(fit, x, type, interval, level, nsamples, threads) {
   multi <- fit$family == "multinomial"
   if (type %in% c("samples", "predictive")) {
     mu <- engine_draws(fit, x, nsamples, "response", eng_seed, threads)
-    if (type == "predictive") return(draw_response(fit, drop_k(mu, fit)))
+    if (type == "predictive") return(draw_response(fit, mu))
     if (!multi) return(drop_k(mu, fit))
     dimnames(mu) <- list(NULL, NULL, fit$levels)
     return(mu)
@@ -168,18 +168,14 @@ summarise_draws <- function(fit, x, type, interval, probs, nsamples, seed,
   scale <- if (type == "link" && !gaussian) "link" else "response"
   d <- engine_draws(fit, x, nsamples, scale, seed, threads)
   if (type == "class") return(list(class = class_index(fit, d)))
-  if (type == "prob" && fit$family == "binomial") {
-    p <- drop_k(d, fit)
-    d <- array(c(1 - p, p), c(dim(p), 2L))
-  }
-  src <- if (interval == "prediction") {
-    draw_response(fit, drop_k(d, fit))
-  } else {
-    d
-  }
+  # the draws summarised: the mean (of each class), or class probabilities
+  m <- if (fit$family == "multinomial") d else drop_k(d, fit)
+  if (type == "prob" && fit$family == "binomial") m <- cbind(1 - m, m)
+  ns <- dim(d)[1L]
   n <- dim(d)[2L]
-  k <- dim(d)[3L]
-  fit_mean <- matrix(colMeans(matrix(d, dim(d)[1L])), n, k)
+  k <- length(m) / (ns * n)
+  src <- if (interval == "prediction") draw_response(fit, d) else m
+  fit_mean <- matrix(colMeans(matrix(m, ns)), n, k)
   if (interval == "none") return(list(fit = fit_mean))
   discrete <- interval == "prediction" && fit$family != "gaussian"
   q <- draw_quantiles(matrix(src, dim(src)[1L]), probs, discrete)
@@ -209,7 +205,7 @@ bind_blocks <- function(parts) {
 place_rows <- function(out, fit, inputs, type, interval, nsamples) {
   n <- inputs$n_rows
   ok <- inputs$complete
-  k <- n_outputs(fit)
+  k <- if (fit$family == "multinomial") n_outputs(fit) else 1L
   lev <- class_levels(fit)
   if (type %in% c("samples", "predictive")) {
     multi <- type == "samples" && fit$family == "multinomial"
@@ -295,7 +291,9 @@ model_inputs <- function(object, newdata) {
 #   a gaussian fit on the standardized scale of y: (y - y_center) /
 #   y_scale);
 # - scale "response": the mean on the response scale (mean of y, the
-#   probability of the second class, the rate, the class probabilities).
+#   probability of the second class, the rate, the class probabilities);
+#   for a heteroscedastic gaussian fit (K = 2) the mean of y and the noise
+#   sd, both on the scale of y.
 # Draw s is one weight vector w_s of the posterior for all rows. seed:
 # NULL seeds the engine's generator from R's RNG; a whole number seeds it
 # directly, and the same seed and nsim give the same weight draws whatever
@@ -328,23 +326,36 @@ check_draws <- function(d) {
 response_link <- function(fit) {
   kind <- switch(fit$family, gaussian = 1L, binomial = 2L, poisson = 3L,
                  multinomial = 4L)
+  if (is_hetero(fit)) kind <- 5L
   list(kind = kind, shift = as.double(fit$y_center),
        scale = as.double(fit$y_scale))
 }
 
 n_outputs <- function(fit) as.integer(fit$width[length(fit$width)])
 
+is_hetero <- function(fit) isTRUE(fit$heteroscedastic)
+
+# The draws of the mean as an nsim x n matrix (the first output of a
+# heteroscedastic fit), or the draws as they are for the multinomial.
 drop_k <- function(draws, fit) {
-  if (fit$family == "multinomial") draws else matrix(draws, dim(draws)[1L])
+  if (fit$family == "multinomial") return(draws)
+  if (is_hetero(fit) && length(dim(draws)) == 3L) {
+    return(matrix(draws[, , 1L], dim(draws)[1L]))
+  }
+  matrix(draws, dim(draws)[1L])
 }
 
-# Draws of the response from draws `mu` of the mean on the response scale
-# (an nsim x n matrix, or nsim x n x K array of class probabilities), with
-# R's random number generator: an nsim x n matrix of numbers (gaussian),
-# counts (poisson), 0/1 (binomial: 1 for the second class) or class
-# indices 1..K (multinomial).
-draw_response <- function(fit, mu) {
+# Draws of the response from response-scale draws `d` as engine_draws()
+# returns them (an nsim x n x K array; an nsim x n matrix will do when K
+# is 1), with R's random number generator: an nsim x n matrix of numbers
+# (gaussian), counts (poisson), 0/1 (binomial: 1 for the second class) or
+# class indices 1..K (multinomial).
+draw_response <- function(fit, d) {
+  mu <- drop_k(d, fit)
   ns <- length(mu)
+  if (is_hetero(fit)) {
+    return(mu + stats::rnorm(ns) * matrix(d[, , 2L], nrow(mu)))
+  }
   switch(fit$family,
     gaussian = mu + stats::rnorm(ns, 0, noise_sd(fit)),
     binomial = matrix(stats::rbinom(ns, 1L, mu), nrow(mu)),
@@ -416,7 +427,11 @@ log_lik_draws <- function(fit, eta, y, scaled = TRUE) {
   n <- dim(eta)[2L]
   yy <- rep(y, each = ns)
   lp <- switch(fit$family,
-    gaussian = stats::dnorm(yy, eta, exp(fit$tau), log = TRUE),
+    gaussian = if (is_hetero(fit)) {
+      stats::dnorm(yy, eta[, , 1L], exp(eta[, , 2L]), log = TRUE)
+    } else {
+      stats::dnorm(yy, eta, exp(fit$tau), log = TRUE)
+    },
     binomial = yy * eta - softplus(eta),
     poisson = yy * eta - exp(eta) - lgamma(yy + 1),
     multinomial = {

@@ -421,7 +421,7 @@ static SEXP predict_call_run(void *p) {
 static bbb_link unpack_link(SEXP link) {
   bbb_link lk = {LINK_NONE, 0, 1};
   if (link != R_NilValue) {
-    lk.kind = get_int(link, "kind", 0, 4);
+    lk.kind = get_int(link, "kind", 0, 5);
     lk.shift = get_dbl(link, "shift", -1e300, 1e300);
     lk.scale = get_dbl(link, "scale", -1e300, 1e300);
   }
@@ -474,8 +474,10 @@ SEXP bbb_predict(SEXP spec, SEXP theta, SEXP x, SEXP nsim_, SEXP threads_,
 
   bbb_link lk = unpack_link(link);
   if (link != R_NilValue &&
-      (lk.kind == LINK_SOFTMAX) != (net.family == FAM_MULTINOMIAL))
-    Rf_error("the softmax link goes with the multinomial family only");
+      ((lk.kind == LINK_SOFTMAX) != (net.family == FAM_MULTINOMIAL) ||
+       (lk.kind == LINK_HETERO) != (net.family == FAM_HETERO)))
+    Rf_error("the softmax (heteroscedastic) link goes with the multinomial "
+             "(heteroscedastic) family only");
 
   bbb_rng rng;
   predict_seed(&rng, seed);
@@ -504,8 +506,8 @@ SEXP bbb_inverse_link(SEXP eta, SEXP k_, SEXP link) {
   if (TYPEOF(eta) != REALSXP || XLENGTH(eta) % k != 0)
     Rf_error("'eta' must be a double array with a multiple of k values");
   bbb_link lk = unpack_link(link);
-  if ((lk.kind == LINK_SOFTMAX) != (k > 1))
-    Rf_error("the softmax link goes with several outputs only");
+  if (lk.kind == LINK_HETERO ? k != 2 : (lk.kind == LINK_SOFTMAX) != (k > 1))
+    Rf_error("the link does not go with %d output(s)", k);
   SEXP out = PROTECT(Rf_duplicate(eta));
   if (link_apply(&lk, REAL(eta), (size_t) (XLENGTH(eta) / k), k, REAL(out)))
     Rf_setAttrib(out, Rf_install("nonfinite"), Rf_ScalarLogical(1));

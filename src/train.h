@@ -74,8 +74,10 @@ double objective_eval(bbb_trainer *tr, double *theta, const double *noise,
                       int rows, double kl_w, double *nll, double *kl);
 
 /* predict.c */
+/* LINK_HETERO (the heteroscedastic gaussian's two outputs): the mean
+ * shift + scale eta_1 and the noise sd scale exp(eta_2). */
 enum { LINK_NONE = 0, LINK_SHIFT = 1, LINK_LOGIT = 2, LINK_LOG = 3,
-       LINK_SOFTMAX = 4 };
+       LINK_SOFTMAX = 4, LINK_HETERO = 5 };
 typedef struct {
   int kind;
   double shift, scale; /* LINK_SHIFT: shift + scale eta */

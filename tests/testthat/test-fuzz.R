@@ -92,9 +92,11 @@ fuzz_child <- function(n_iter, seed, log_file) {
                     kl_weighting = "blundell", optimizer = "sgd",
                     batch_size = 7L),
     poisson = list(hidden = integer(0), family = "poisson"),
-    threads = list(hidden = 5L, threads = 2L, validation = 0.25)
+    threads = list(hidden = 5L, threads = 2L, validation = 0.25),
+    hetero = list(hidden = 5L, heteroscedastic = TRUE)
   )
   ys$threads <- ys$gaussian
+  ys$hetero <- ys$gaussian
   if (isTRUE(ns$single_available())) {
     fit_args$single <- list(hidden = 5L, precision = "single")
     ys$single <- ys$gaussian

@@ -105,6 +105,17 @@ test_that("coef() on the original scale is the same network, exactly", {
     expect_equal(unname(predict(sharp, x, nsamples = 2)), drop(ref),
                  tolerance = 1e-10)
   }
+  # heteroscedastic: the mean output as above, the log sd moved by
+  # log(y_scale)
+  fit <- bbb_fit(x, y, hidden = 3, heteroscedastic = TRUE, epochs = 10,
+                 verbose = FALSE)
+  xs <- bbb:::scale_inputs(x, fit$prep)
+  std <- mean_forward(fit$width, coef(fit, scale = "standardized"), xs)
+  orig <- mean_forward(fit$width, coef(fit), x)
+  expect_equal(orig[, 1], fit$y_center + fit$y_scale * std[, 1],
+               tolerance = 1e-10)
+  expect_equal(orig[, 2], std[, 2] + log(fit$y_scale), tolerance = 1e-10)
+  expect_identical(names(coef(fit))[length(coef(fit))], "b->log_sd")
   # a multinomial fit: inputs rescaled, outputs (logits) left alone
   fit <- bbb_fit(Species ~ ., data = iris, hidden = 3, epochs = 5,
                  verbose = FALSE)

@@ -1,7 +1,8 @@
 # predict(): every family x type x interval, its shapes and meaning, the
 # seeds, missing values.
 
-# One small fit per family, trained just enough to have distinct weights.
+# One small fit per family (and the heteroscedastic gaussian), trained just
+# enough to have distinct weights.
 family_fits <- local({
   set.seed(1)
   n <- 60
@@ -19,6 +20,8 @@ family_fits <- local({
             verbose = FALSE)
   })
   names(fits) <- names(ys)
+  fits$hetero <- bbb_fit(x, ys$gaussian, heteroscedastic = TRUE, hidden = 3,
+                         epochs = 30, verbose = FALSE)
   list(x = x, y = ys, fits = fits)
 })
 
@@ -29,13 +32,13 @@ test_that("every family x type x interval works or is a clear error", {
   intervals <- c("none", "credible", "prediction")
   ns <- 40L
   n_ok <- 0
-  for (fam in names(family_fits$fits)) {
-    fit <- family_fits$fits[[fam]]
-    k <- if (fam == "multinomial") 3L else 1L
+  for (nm in names(family_fits$fits)) {
+    fit <- family_fits$fits[[nm]]
+    fam <- fit$family
     classes <- fam %in% c("binomial", "multinomial")
     lev <- levels(family_fits$y[[fam]])
     for (type in types) for (interval in intervals) {
-      label <- paste(fam, type, interval)
+      label <- paste(nm, type, interval)
       # what makes no sense is an error that names the argument
       bad_type <- type %in% c("class", "prob") && !classes
       bad_interval <- interval != "none" &&
@@ -100,17 +103,18 @@ test_that("every family x type x interval works or is a clear error", {
       }
     }
   }
-  # each family: response and link without and with a credible interval,
+  # each of the 5: response and link without and with a credible interval,
   # samples, predictive; a prediction interval for all but the
   # multinomial; class and prob (two intervals) for the two classifiers
-  expect_equal(n_ok, 4 * 6 + 3 + 2 * 3)
+  expect_equal(n_ok, 5 * 6 + 4 + 2 * 3)
 })
 
 test_that("summaries are the summaries of the draws", {
   nd <- family_fits$x[1:9, ]
   ns <- 500L
-  for (fam in names(family_fits$fits)) {
-    fit <- family_fits$fits[[fam]]
+  for (nm in names(family_fits$fits)) {
+    fit <- family_fits$fits[[nm]]
+    fam <- fit$family
     s <- predict(fit, nd, type = "samples", nsamples = ns)
     m <- predict(fit, nd, nsamples = ns)
     cr <- predict(fit, nd, interval = "credible", nsamples = ns,
@@ -319,18 +323,25 @@ test_that("the engine's inverse link is the only one", {
   # inverse_link() applies the engine's link_inverse() to draws of eta: it
   # must give what engine_draws() gives on the response scale
   nd <- bbb:::model_inputs(family_fits$fits$gaussian, family_fits$x[1:5, ])
-  for (fam in names(family_fits$fits)) {
-    fit <- family_fits$fits[[fam]]
+  for (nm in names(family_fits$fits)) {
+    fit <- family_fits$fits[[nm]]
     eta <- bbb:::engine_draws(fit, nd, 20L, "link", seed = 11)
     mu <- bbb:::engine_draws(fit, nd, 20L, "response", seed = 11)
     expect_equal(bbb:::inverse_link(fit, eta), mu, tolerance = 1e-15)
-    ref <- switch(fam,
+    ref <- switch(nm,
       gaussian = fit$y_center + fit$y_scale * eta,
+      hetero = {
+        # the mean, and the noise sd, on the scale of y
+        r <- eta
+        r[, , 1] <- fit$y_center + fit$y_scale * eta[, , 1]
+        r[, , 2] <- fit$y_scale * exp(eta[, , 2])
+        r
+      },
       binomial = stats::plogis(eta),
       poisson = exp(eta),
       multinomial = exp(eta) / as.vector(apply(exp(eta), c(1, 2), sum))
     )
-    expect_equal(mu, ref, tolerance = 1e-12)
+    expect_equal(mu, ref, tolerance = 1e-12, label = nm)
   }
 })
 
@@ -338,4 +349,26 @@ test_that("a non-finite prediction is a bbb_error", {
   fit <- family_fits$fits$poisson
   expect_error(predict(fit, family_fits$x[1:2, ] * 1e100, nsamples = 5),
                "non-finite", class = "bbb_error")
+})
+
+test_that("a heteroscedastic fit draws each row's noise from its own sd", {
+  fit <- family_fits$fits$hetero
+  expect_true(is.na(sigma(fit)))
+  expect_output(print(fit), "per row")
+  nd <- bbb:::model_inputs(fit, family_fits$x[1:4, ])
+  d <- bbb:::engine_draws(fit, nd, 4000L, "response", seed = 3)
+  set.seed(1)
+  y <- bbb:::draw_response(fit, d)
+  # y - mean, divided by that draw's sd, is standard normal
+  z <- (y - d[, , 1]) / d[, , 2]
+  expect_gt(stats::ks.test(as.vector(z), "pnorm")$p.value, 1e-3)
+  # the log density uses each row's sd: the mean over draws of the density
+  yy <- c(2, 3, 4, 5)
+  eta <- bbb:::engine_draws(fit, nd, 300L, "link", seed = 3)
+  mu <- bbb:::inverse_link(fit, eta)
+  ys <- (yy - fit$y_center) / fit$y_scale
+  dens <- stats::dnorm(rep(yy, each = 300), mu[, , 1], mu[, , 2])
+  by_hand <- log(colMeans(matrix(dens, 300)))
+  expect_equal(bbb:::log_pred_density(fit, eta, ys, scaled = FALSE),
+               by_hand, tolerance = 1e-10)
 })
