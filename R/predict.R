@@ -23,18 +23,23 @@
 #' was.
 #'
 #' The default number of draws makes two calls with *different* seeds
-#' agree closely: for a network of up to 500 parameters it is 20,000, with
-#' which, on a default fit of the Boston housing data (`MASS::Boston`), the
-#' posterior means of two seeds differed by less than 1% of `sd(medv)` on
-#' every row, and on the 100-row Bernoulli(0.6) problem of the package's
-#' seed question (3 inputs, `hidden = 32`) the most probable class changed
-#' on fewer than 0.5% of 2000 new rows (see `bench/predict_stability.R` in
-#' the sources). Larger networks get fewer draws, \eqn{10^7} divided by the
-#' number of parameters but at least 1000, so that a default call costs at
-#' most about \eqn{10^7} multiply-adds per row. Summaries are computed in
-#' blocks of rows, so the memory of a call does not grow with `nsamples`
-#' times `nrow(newdata)`; only `type = "samples"` and `"predictive"` return
-#' all draws, and their default is 1000.
+#' agree closely: for a network of up to 500 parameters it is 40,000. On a
+#' default fit of the Boston housing data (`MASS::Boston`, 481 parameters)
+#' the posterior means of two seeds then differed by at most 0.52% of
+#' `sd(medv)` on any of the 506 rows (five pairs of seeds; 1.04% with
+#' 20,000 draws, 4.7% with 1000), and on the 100-row Bernoulli(0.6)
+#' problem of the package's seed question (3 inputs, `hidden = 32`) the
+#' most probable class of 2000 new rows did not change (see
+#' `bench/predict_stability.R` in the sources). Larger networks get fewer
+#' draws, \eqn{2 \cdot 10^7}{2e7} divided by the number of parameters but
+#' at least 1000, so that a default call costs at most about
+#' \eqn{2 \cdot 10^7}{2e7} multiply-adds per row (a few seconds for the
+#' 506 rows of Boston; `threads` shares them out; a smaller `nsamples`
+#' trades stability for speed). Summaries are computed in blocks of rows,
+#' so the memory of a call does not grow with `nsamples` times
+#' `nrow(newdata)` (about 60 MB at most for Boston); only `type =
+#' "samples"` and `"predictive"` return all draws, and their default is
+#' 1000.
 #'
 #' @param object A `bbb_fit`.
 #' @param newdata A matrix or data frame with the predictors of the fit
@@ -168,17 +173,20 @@ summarise_draws <- function(fit, x, type, interval, probs, nsamples, seed,
   scale <- if (type == "link" && !gaussian) "link" else "response"
   d <- engine_draws(fit, x, nsamples, scale, seed, threads)
   if (type == "class") return(list(class = class_index(fit, d)))
-  # the draws summarised: the mean (of each class), or class probabilities
-  m <- if (fit$family == "multinomial") d else drop_k(d, fit)
-  if (type == "prob" && fit$family == "binomial") m <- cbind(1 - m, m)
   ns <- dim(d)[1L]
   n <- dim(d)[2L]
-  k <- length(m) / (ns * n)
-  src <- if (interval == "prediction") draw_response(fit, d) else m
-  fit_mean <- matrix(colMeans(matrix(m, ns)), n, k)
+  ydraw <- if (interval == "prediction") draw_response(fit, d)
+  # the draws summarised, as an ns x (n k) matrix: the mean (of each
+  # class), or the class probabilities (the dims are set in place, not
+  # copied: a block's draws are the memory of a call)
+  if (is_hetero(fit)) d <- d[, , 1L]
+  dim(d) <- c(ns, length(d) / ns)
+  if (type == "prob" && fit$family == "binomial") d <- cbind(1 - d, d)
+  k <- ncol(d) / n
+  fit_mean <- matrix(colMeans(d), n, k)
   if (interval == "none") return(list(fit = fit_mean))
   discrete <- interval == "prediction" && fit$family != "gaussian"
-  q <- draw_quantiles(matrix(src, dim(src)[1L]), probs, discrete)
+  q <- draw_quantiles(if (is.null(ydraw)) d else ydraw, probs, discrete)
   list(fit = fit_mean, lwr = matrix(q[1L, ], n, k),
        upr = matrix(q[2L, ], n, k))
 }
@@ -351,23 +359,27 @@ drop_k <- function(draws, fit) {
 # (gaussian), counts (poisson), 0/1 (binomial: 1 for the second class) or
 # class indices 1..K (multinomial).
 draw_response <- function(fit, d) {
-  mu <- drop_k(d, fit)
-  ns <- length(mu)
-  if (is_hetero(fit)) {
-    return(mu + stats::rnorm(ns) * matrix(d[, , 2L], nrow(mu)))
+  ns <- dim(d)[1L]
+  n <- dim(d)[2L]
+  if (fit$family == "multinomial") {
+    k <- dim(d)[3L]
+    cum <- aperm(apply(d, c(1L, 2L), cumsum), c(2L, 3L, 1L))
+    u <- stats::runif(ns * n)
+    return(matrix(1L + rowSums(matrix(u, ncol = k, nrow = ns * n) >
+                                 matrix(cum, ncol = k)), ns, n))
   }
-  switch(fit$family,
-    gaussian = mu + stats::rnorm(ns, 0, noise_sd(fit)),
-    binomial = matrix(stats::rbinom(ns, 1L, mu), nrow(mu)),
-    poisson = matrix(stats::rpois(ns, mu), nrow(mu)),
-    multinomial = {
-      d <- dim(mu)
-      cum <- aperm(apply(mu, c(1L, 2L), cumsum), c(2L, 3L, 1L))
-      u <- stats::runif(d[1L] * d[2L])
-      matrix(1L + rowSums(matrix(u, ncol = d[3L], nrow = d[1L] * d[2L]) >
-                            matrix(cum, ncol = d[3L])), d[1L], d[2L])
-    }
-  )
+  m <- ns * n
+  y <- if (is_hetero(fit)) {
+    d[, , 1L] + stats::rnorm(m) * d[, , 2L]
+  } else {
+    switch(fit$family,
+      gaussian = d + stats::rnorm(m, 0, noise_sd(fit)),
+      binomial = stats::rbinom(m, 1L, d),
+      poisson = stats::rpois(m, d)
+    )
+  }
+  dim(y) <- c(ns, n)
+  y
 }
 
 # The index of the most probable class (by the posterior mean
@@ -471,10 +483,11 @@ with_draw_seed <- function(seed, code) {
   code
 }
 
-# The default number of draws: for summaries 20000, or 1e7 / (number of
+# The default number of draws: for summaries 40000, or 2e7 / (number of
 # parameters) for networks of more than 500 parameters, at least 1000;
 # for draws returned as such ("samples", "predictive", as.matrix()) 1000.
+# (bench/predict_stability.R measures what these give.)
 default_nsamples <- function(fit, draws = FALSE) {
   if (draws) return(1000L)
-  as.integer(min(20000, max(1000, floor(1e7 / n_params(fit$width)))))
+  as.integer(min(40000, max(1000, floor(2e7 / n_params(fit$width)))))
 }
