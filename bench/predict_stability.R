@@ -23,7 +23,9 @@
 # (comma-separated numbers of draws to compare with the default; "1000,
 # 5000"), BBB_RESULTS (bench/results). Output:
 # bench/results/predict_stability.csv, one row per problem, number of
-# draws and pair. One core: about 2 minutes.
+# draws and pair, and predict_stability_row.csv: Boston's row 381 alone
+# over BBB_STABILITY_ROW_PAIRS (30) pairs of seeds. One core: about 5
+# minutes.
 
 library(bbb)
 source(file.path(local({
@@ -114,4 +116,20 @@ worst <- do.call(rbind, lapply(split(res, list(res$problem, res$nsamples),
              max_seconds = max(d$seconds), max_peak_mb = max(d$peak_mb))
 }))
 print(worst, digits = 3, row.names = FALSE)
+
+# The row that differs most (Boston's row 381, crim = 89) alone, over many
+# pairs of seeds: how often its mean moves by more than 1% of sd(medv).
+row_pairs <- env_num("BBB_STABILITY_ROW_PAIRS", 30)
+one <- boston[381, , drop = FALSE]
+row_res <- do.call(rbind, lapply(c(list(NULL), list(20000L)), function(ns) {
+  m <- vapply(seq_len(2 * row_pairs), function(s) {
+    predict(fit_boston, one, nsamples = ns, seed = 1000 + s)
+  }, 0)
+  d <- (m[c(TRUE, FALSE)] - m[c(FALSE, TRUE)]) / sd_y
+  data.frame(row = 381, nsamples = if (is.null(ns)) "default" else
+    format(ns), pairs = row_pairs, share_over_1pct = mean(abs(d) > 0.01),
+    max_mean_diff_sd = max(abs(d)), sd_mean_diff_sd = stats::sd(d))
+}))
+print(row_res, digits = 3, row.names = FALSE)
+write_csv(row_res, file.path(out_dir, "predict_stability_row.csv"))
 cat("Wrote", file.path(out_dir, "predict_stability.csv"), "\n")
