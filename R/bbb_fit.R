@@ -327,32 +327,28 @@ bbb_fit.default <- function(x, y, hidden = 32L, activation = "relu",
 }
 
 # The settings of training to convergence (epochs = NULL): the window of
-# the convergence rule (converged() in train.R) and the cap, in epochs,
-# from the optimiser steps an epoch makes.
+# the convergence rule (converged() in train.R), 1000 optimiser steps but
+# at least 10 epochs, and the cap, 200,000 steps but at least 4 windows.
 convergence_control <- function(n_train, batch_size) {
   steps <- ceiling(n_train / batch_size)
-  dev <- getOption("bbb.dev", list())
-  window <- max(10L, as.integer(ceiling((dev$window_steps %||% 1000) /
-                                          steps)))
-  max_epochs <- max(4L * window, as.integer(ceiling((dev$max_steps %||%
-                                                        2e5) / steps)))
+  window <- max(10L, as.integer(ceiling(1000 / steps)))
+  max_epochs <- max(4L * window, as.integer(ceiling(2e5 / steps)))
   list(window = window, max_epochs = min(max_epochs, 1e5))
 }
 
 # Where the learned noise sd starts, on the standardized scale of y: the
 # residual sd of a least-squares fit on the training rows (a network
-# should do at least as well), bounded to [0.05, 1].
+# should do at least as well; on at most 5000 of them, evenly spaced),
+# bounded to [0.05, 1].
 noise_start <- function(inputs, y, rows, prep) {
-  dev <- getOption("bbb.dev", list())
-  how <- dev$noise_start %||% "lm"
-  if (is.numeric(how)) return(how)
-  if (how == "one") return(1)
+  if (length(rows) > 5000L) {
+    rows <- rows[round(seq(1, length(rows), length.out = 5000L))]
+  }
   x <- inputs$x[rows, , drop = FALSE]
   if (nrow(x) <= ncol(x) + 2L) return(1)
   x <- cbind(1, sweep(sweep(x, 2L, prep$center), 2L, prep$scale, "/"))
   res <- stats::lm.fit(x, y[rows])$residuals
   s <- sqrt(sum(res^2) / (length(res) - ncol(x)))
-  if (how == "lm_half") s <- s / 2
   min(1, max(0.05, s))
 }
 

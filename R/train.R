@@ -131,17 +131,19 @@ train_fit <- function(fit, data, epochs, verbose, theta = get_theta(fit),
 
 # The phases of training to convergence, each until the ELBO stops
 # improving: the posterior sds held at their start while the means fit the
-# data (rho_rate 0), then everything at the fit's learning rate, then at a
-# tenth of it.
+# data (rho_rate 0; under empirical Bayes the prior scales held at their
+# hyperprior's mode too); under empirical Bayes, the sds learned with the
+# scales still held; everything learned at the fit's learning rate; then at
+# a tenth of it. A fit trained before continues with the last two.
+# options(bbb.phases = ...) picks phases by name, for the study of the
+# defaults in bench/uci_study.sh.
 training_phases <- function(fresh = TRUE, eb = TRUE) {
-  dev <- getOption("bbb.dev", list())
   all <- data.frame(name = c("warm", "hold", "main", "anneal"),
                     rho_rate = c(0, 1, 1, 1),
-                    hold = c(dev$warm_hold %||% TRUE, TRUE, FALSE, FALSE),
+                    hold = c(TRUE, TRUE, FALSE, FALSE),
                     lr = c(1, 1, 1, 0.1))
-  use <- getOption("bbb.dev", list())$phases %||%
-    c("warm", if (eb) "hold", "main", "anneal")
-  # a fit that has been trained continues from where it is
+  use <- getOption("bbb.phases", c("warm", if (eb) "hold", "main",
+                                   "anneal"))
   if (!fresh) use <- intersect(use, c("main", "anneal"))
   all[all$name %in% use, , drop = FALSE]
 }

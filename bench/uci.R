@@ -30,6 +30,7 @@
 # BBB_UCI_CORES (parallel splits with parallel::mclapply, default 1),
 # BBB_UCI_ARGS (an R expression giving a list of further bbb_fit()
 # arguments, for exploring settings; default none: package defaults),
+# BBB_UCI_PHASES (phases of training, for the study of the defaults),
 # BBB_UCI_TAG (a label for the run), BBB_RESULTS (where the CSVs go,
 # default bench/results).
 #
@@ -156,7 +157,11 @@ protein,MC dropout,4.36,-2.89
 # (classification).
 
 extra_args <- eval(parse(text = Sys.getenv("BBB_UCI_ARGS", "list()")))
-options(bbb.dev = eval(parse(text = Sys.getenv("BBB_UCI_DEV", "list()"))))
+# BBB_UCI_PHASES: the phases of training to convergence, by name (for the
+# study of the defaults, bench/uci_study.sh; see training_phases())
+if (nzchar(Sys.getenv("BBB_UCI_PHASES"))) {
+  options(bbb.phases = strsplit(Sys.getenv("BBB_UCI_PHASES"), ",")[[1]])
+}
 
 fit_bbb <- function(train, test, task) {
   args <- c(list(x = train$x, y = train$y, hidden = 50L, verbose = FALSE),
@@ -386,6 +391,7 @@ if (nrow(pub)) {
 # the package defaults (all sets, methods and 20 splits, nothing set but
 # the cores).
 full_run <- !nzchar(tag) && !nzchar(Sys.getenv("BBB_UCI_ARGS")) &&
+  !nzchar(Sys.getenv("BBB_UCI_PHASES")) &&
   !nzchar(Sys.getenv("BBB_RESULTS")) && n_splits == 20 &&
   setequal(sets, names(datasets)) && "nnet" %in% use
 if (full_run) {
