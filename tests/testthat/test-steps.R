@@ -109,7 +109,6 @@ test_that("minibatch steps use the KL weights of their minibatch", {
 })
 
 test_that("the single-precision engine applies the same gradient", {
-  skip_if_not(bbb:::single_available(), "no sgemm in this BLAS")
   lr <- 0.05
   for (estimator in c("weight", "local")) {
     fit <- fresh(bbb_fit(x, y, hidden = 5L, epochs = 2L, optimizer = "sgd",
