@@ -25,9 +25,9 @@
 #' The default number of draws makes two calls with *different* seeds
 #' agree closely: for a network of up to 500 parameters it is 40,000. On a
 #' default fit of the Boston housing data (`MASS::Boston`, 481 parameters)
-#' the posterior means of two seeds then differed by at most 0.52% of
-#' `sd(medv)` on any of the 506 rows (five pairs of seeds; 1.04% with
-#' 20,000 draws, 4.7% with 1000), and on the 100-row Bernoulli(0.6)
+#' the posterior means of two seeds then differed by at most 0.51% of
+#' `sd(medv)` on any of the 506 rows (five pairs of seeds; 1.2% with
+#' 20,000 draws, 4.4% with 1000), and on the 100-row Bernoulli(0.6)
 #' problem of the package's seed question (3 inputs, `hidden = 32`) the
 #' most probable class of 2000 new rows did not change (see
 #' `bench/predict_stability.R` in the sources). Larger networks get fewer
