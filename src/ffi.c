@@ -546,10 +546,13 @@ SEXP bbb_train_noise(SEXP spec, SEXP rng_state, SEXP t_, SEXP s_,
                      SEXP rows_) {
   bbb_net net;
   unpack_net(spec, &net);
-  if (TYPEOF(t_) != REALSXP || XLENGTH(t_) != 1 || !(REAL(t_)[0] >= 1))
-    Rf_error("'t' must be one number >= 1");
-  if (TYPEOF(s_) != INTSXP || XLENGTH(s_) != 1 || INTEGER(s_)[0] < 0)
-    Rf_error("'s' must be one non-negative integer");
+  /* bounded as the engine's own step counts and samples are */
+  if (TYPEOF(t_) != REALSXP || XLENGTH(t_) != 1 || !(REAL(t_)[0] >= 1) ||
+      !(REAL(t_)[0] <= 9007199254740992.0))
+    Rf_error("'t' must be one number in [1, 2^53]");
+  if (TYPEOF(s_) != INTSXP || XLENGTH(s_) != 1 || INTEGER(s_)[0] < 0 ||
+      INTEGER(s_)[0] >= 1000000)
+    Rf_error("'s' must be one integer in [0, 1e6)");
   if (TYPEOF(rows_) != INTSXP || XLENGTH(rows_) != 1 ||
       INTEGER(rows_)[0] < 1 || INTEGER(rows_)[0] > 1000000)
     Rf_error("'rows' must be one integer in [1, 1e6]");
