@@ -83,10 +83,11 @@
 #'   the scale of `y`, or `NULL` (default) to learn it, starting from the
 #'   residual sd of a least-squares fit on the training rows (bounded to
 #'   \[0.05, 1\] times the sd of `y`).
-#' @param heteroscedastic For the gaussian family: `TRUE` learns a noise sd
-#'   per row, as a second output of the network (the log noise sd), instead
-#'   of one for all rows. [predict.bbb_fit()] then draws each row's noise
-#'   from its own sd.
+#' @param heteroscedastic For the gaussian family: learn a noise standard
+#'   deviation per row, as a second output of the network (`log_sd`, the
+#'   log of the noise sd on the standardized scale of `y`), instead of one
+#'   for all rows. [predict.bbb_fit()] then draws each row's noise from its
+#'   own sd.
 #' @param standardize Centre and scale the columns of `x` (and a gaussian
 #'   `y`) before training. The transformation is stored and undone by
 #'   [predict()].
@@ -178,7 +179,7 @@ bbb_fit.formula <- function(formula, data, subset, na.action, ...) {
 #' @rdname bbb_fit
 #' @export
 bbb_fit.default <- function(x, y, hidden = 32L, activation = "relu",
-                            family = "auto", prior = prior_gaussian(),
+                            family = "auto", prior = prior_mixture(),
                             epochs = NULL, batch_size = NULL, n_samples = 1L,
                             kl_weighting = "uniform", optimizer = "adam",
                             lr = 0.01, momentum = 0.9, rho_init = -4,

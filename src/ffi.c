@@ -11,6 +11,7 @@
 #include "objective.h"
 #include "posterior.h"
 #include "predict.h"
+#include "posterior.h"
 #include "prior.h"
 #include "rng.h"
 #include "scratch.h"

@@ -96,9 +96,9 @@ fuzz_child <- function(n_iter, seed, log_file) {
     hetero = list(hidden = 5L, heteroscedastic = TRUE)
   )
   ys$threads <- ys$gaussian
-  ys$hetero <- ys$gaussian
   fit_args$single <- list(hidden = 5L, precision = "single")
   ys$single <- ys$gaussian
+  ys$hetero <- ys$gaussian
   driver_errors <- character()
   drive <- function(what, expr) {
     tryCatch(expr, error = function(e) {
