@@ -7,9 +7,9 @@
 #'
 #' @param object A `bbb_fit`.
 #' @param epochs Number of further epochs, or `NULL` (the default) to train
-#'   until the ELBO stops improving, as `bbb_fit(epochs = NULL)` does (at
-#'   the fit's learning rate, then at a tenth of it), within the fit's cap
-#'   of epochs.
+#'   until the ELBO stops improving, by the later phases of training to
+#'   convergence (see the section in [bbb_fit()]), within the fit's cap of
+#'   epochs.
 #' @param x,y New training data on the original scale (optional), with the
 #'   predictors of the fit. If the fit keeps its training data
 #'   (`keep_data = TRUE`), it keeps these instead, so that [fitted()],

@@ -25,12 +25,12 @@
 #' The default number of draws makes two calls with *different* seeds
 #' agree closely: for a network of up to 500 parameters it is 40,000. On a
 #' default fit of the Boston housing data (`MASS::Boston`, 481 parameters)
-#' the posterior means of two seeds then differed by at most 0.52% of
-#' `sd(medv)` on any of the 506 rows (five pairs of seeds; 1.04% with
-#' 20,000 draws, 4.7% with 1000), and on the 100-row Bernoulli(0.6)
+#' the posterior means of two seeds then differed by at most 0.43% of
+#' `sd(medv)` on any of the 506 rows (five pairs of seeds; 0.59% with
+#' 20,000 draws, 1.9% with 1000), and on the 100-row Bernoulli(0.6)
 #' problem of the package's seed question (3 inputs, `hidden = 32`) the
-#' most probable class of 2000 new rows did not change (see
-#' `bench/predict_stability.R` in the sources). Larger networks get fewer
+#' most probable class changed on at most 7 of 2000 new rows (0.35%; 30
+#' with 1000 draws). See `bench/predict_stability.R` in the sources. Larger networks get fewer
 #' draws, \eqn{2 \cdot 10^7}{2e7} divided by the number of parameters but
 #' at least 1000, so that a default call costs at most about
 #' \eqn{2 \cdot 10^7}{2e7} multiply-adds per row (a few seconds for the

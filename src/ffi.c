@@ -9,6 +9,7 @@
 #include "bbb.h"
 #include "data.h"
 #include "objective.h"
+#include "posterior.h"
 #include "predict.h"
 #include "posterior.h"
 #include "prior.h"
@@ -526,7 +527,8 @@ SEXP bbb_inverse_link(SEXP eta, SEXP k_, SEXP link) {
   if (TYPEOF(eta) != REALSXP || XLENGTH(eta) % k != 0)
     Rf_error("'eta' must be a double array with a multiple of k values");
   bbb_link lk = unpack_link(link);
-  if (lk.kind == LINK_HETERO ? k != 2 : (lk.kind == LINK_SOFTMAX) != (k > 1))
+  if (lk.kind == LINK_HETERO ? k != 2 :
+      (lk.kind == LINK_SOFTMAX) != (k > 1))
     Rf_error("the link does not go with %d output(s)", k);
   SEXP out = PROTECT(Rf_duplicate(eta));
   if (link_apply(&lk, REAL(eta), (size_t) (XLENGTH(eta) / k), k, REAL(out)))
@@ -545,10 +547,13 @@ SEXP bbb_train_noise(SEXP spec, SEXP rng_state, SEXP t_, SEXP s_,
                      SEXP rows_) {
   bbb_net net;
   unpack_net(spec, &net);
-  if (TYPEOF(t_) != REALSXP || XLENGTH(t_) != 1 || !(REAL(t_)[0] >= 1))
-    Rf_error("'t' must be one number >= 1");
-  if (TYPEOF(s_) != INTSXP || XLENGTH(s_) != 1 || INTEGER(s_)[0] < 0)
-    Rf_error("'s' must be one non-negative integer");
+  /* bounded as the engine's own step counts and samples are */
+  if (TYPEOF(t_) != REALSXP || XLENGTH(t_) != 1 || !(REAL(t_)[0] >= 1) ||
+      !(REAL(t_)[0] <= 9007199254740992.0))
+    Rf_error("'t' must be one number in [1, 2^53]");
+  if (TYPEOF(s_) != INTSXP || XLENGTH(s_) != 1 || INTEGER(s_)[0] < 0 ||
+      INTEGER(s_)[0] >= 1000000)
+    Rf_error("'s' must be one integer in [0, 1e6)");
   if (TYPEOF(rows_) != INTSXP || XLENGTH(rows_) != 1 ||
       INTEGER(rows_)[0] < 1 || INTEGER(rows_)[0] > 1000000)
     Rf_error("'rows' must be one integer in [1, 1e6]");
