@@ -26,19 +26,11 @@
 #' the KL term is exact (closed form); with the mixture prior it is the
 #' Monte Carlo estimate \eqn{\log q(w) - \log P(w)}{log q(w) - log P(w)} of
 #' that step's weight draws (computing it costs two logarithms per weight,
-<<<<<<< HEAD
 #' so it is not done at every step). With empirical Bayes
 #' ([prior_gaussian()] without a `scale`) the KL term is taken at the
 #' learned prior scales and `kl` also holds \eqn{-\log p(s^2)}{-log p(s^2)}
 #' of their hyperprior, so that `elbo` is the bound on
 #' \eqn{\log p(D, s^2)}{log p(D, s^2)} that training maximises.
-=======
-#' so it is not done at every step). Under empirical Bayes (the default
-#' prior) the KL term is taken at the learned prior scales and `kl` also
-#' holds \eqn{-\log p(s^2)}{-log p(s^2)} of their hyperprior, so that `elbo`
-#' is the bound on \eqn{\log p(D, s^2)}{log p(D, s^2)} that training
-#' maximises (see [prior_gaussian()]).
->>>>>>> api
 #'
 #' @section Training to convergence:
 #' With `epochs = NULL` (the default) training runs in phases, each until

@@ -23,19 +23,16 @@
 #' was.
 #'
 #' The default number of draws makes two calls with *different* seeds
-#' agree closely: for a network of up to 500 parameters it is 40,000. On a
-#' default fit of the Boston housing data (`MASS::Boston`, 481 parameters)
-#' the posterior means of two seeds then differed by at most 0.43% of
-#' `sd(medv)` on any of the 506 rows (five pairs of seeds; 0.59% with
-#' 20,000 draws, 1.9% with 1000), and on the 100-row Bernoulli(0.6)
-#' problem of the package's seed question (3 inputs, `hidden = 32`) the
-#' most probable class changed on at most 7 of 2000 new rows (0.35%; 30
-#' with 1000 draws). See `bench/predict_stability.R` in the sources. Larger networks get fewer
-#' draws, \eqn{2 \cdot 10^7}{2e7} divided by the number of parameters but
-#' at least 1000, so that a default call costs at most about
-#' \eqn{2 \cdot 10^7}{2e7} multiply-adds per row (a few seconds for the
-#' 506 rows of Boston; `threads` shares them out; a smaller `nsamples`
-#' trades stability for speed). Summaries are computed in blocks of rows,
+#' agree closely too: for a network of up to 500 parameters it is 10,000,
+#' for larger ones \eqn{5 \cdot 10^6}{5e6} divided by the number of
+#' parameters but at least 1000, so that a default call costs at most
+#' about \eqn{5 \cdot 10^6}{5e6} multiply-adds per row (`threads` shares
+#' them out; a smaller `nsamples` trades stability for speed). How far
+#' summaries of default fits then move between seeds is measured by
+#' `bench/predict_stability.R` in the sources (see `bench/README.md`): on
+#' the Boston housing data, the posterior means of two seeds stay within
+#' 1% of `sd(medv)` on every row, and on the package's seed question the
+#' most probable class changes on well under 1% of new rows. Summaries are computed in blocks of rows,
 #' so the memory of a call does not grow with `nsamples` times
 #' `nrow(newdata)` (about 60 MB at most for Boston); only `type =
 #' "samples"` and `"predictive"` return all draws, and their default is
@@ -482,11 +479,11 @@ with_draw_seed <- function(seed, code) {
   code
 }
 
-# The default number of draws: for summaries 40000, or 2e7 / (number of
+# The default number of draws: for summaries 10000, or 5e6 / (number of
 # parameters) for networks of more than 500 parameters, at least 1000;
 # for draws returned as such ("samples", "predictive", as.matrix()) 1000.
 # (bench/predict_stability.R measures what these give.)
 default_nsamples <- function(fit, draws = FALSE) {
   if (draws) return(1000L)
-  as.integer(min(40000, max(1000, floor(2e7 / n_params(fit$width)))))
+  as.integer(min(10000, max(1000, floor(5e6 / n_params(fit$width)))))
 }
