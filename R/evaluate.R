@@ -30,7 +30,8 @@
 #' that the rows are scored in blocks, each with its own draws, to bound the
 #' memory used.
 #'
-#' @param fit A `bbb_fit`.
+#' @param fit A `bbb_fit`, or a [bbb_ensemble()] (scored by its pooled
+#'   draws).
 #' @param newdata Predictors of the held-out rows: a matrix or data frame
 #'   as for [predict.bbb_fit()].
 #' @param y The observed response of those rows, coded as the response of
@@ -63,6 +64,9 @@
 #' @export
 bbb_evaluate <- function(fit, newdata, y, nsamples = 1000L,
                          coverage = c(0.5, 0.9, 0.95)) {
+  if (inherits(fit, "bbb_ensemble")) {
+    return(evaluate_ensemble(fit, newdata, y, nsamples, coverage))
+  }
   check_fit(fit)
   if (missing(newdata)) abort("`newdata` is missing: give the held-out rows.")
   if (missing(y)) {

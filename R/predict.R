@@ -169,6 +169,16 @@ col_quantiles <- function(x, probs) {
 # log p(y_i | data) = log mean_s p(y_i | eta_s), by log-sum-exp over draws,
 # for the engine's coding of y (standardized for a gaussian fit).
 log_pred_density <- function(fit, eta, y, scaled = TRUE) {
+  lp <- log_density_draws(fit, eta, y, scaled)
+  ns <- nrow(lp)
+  mx <- apply(lp, 2L, max)
+  mx + log(colMeans(exp(lp - rep(mx, each = ns))))
+}
+
+# log p(y_i | eta_s) for every draw s (rows) and observation i (columns),
+# y in the engine's coding. For a gaussian fit, `scaled = FALSE` gives the
+# density of y on its original scale (the Jacobian of the standardization).
+log_density_draws <- function(fit, eta, y, scaled = TRUE) {
   ns <- dim(eta)[1L]
   n <- dim(eta)[2L]
   yy <- rep(y, each = ns)
@@ -184,8 +194,6 @@ log_pred_density <- function(fit, eta, y, scaled = TRUE) {
     }
   )
   lp <- matrix(lp, ns, n)
-  mx <- apply(lp, 2L, max)
-  lpd <- mx + log(colMeans(exp(lp - rep(mx, each = ns))))
-  if (!scaled && fit$family == "gaussian") lpd <- lpd - log(fit$y_scale)
-  lpd
+  if (!scaled && fit$family == "gaussian") lp <- lp - log(fit$y_scale)
+  lp
 }
