@@ -13,8 +13,9 @@
 #' the folds and every fit, and the result is the same under any plan of
 #' \pkg{future}: `future::plan("sequential")` (the default),
 #' `future::plan("multisession", workers = 2)` (background R sessions on
-#' this machine), or a cluster. Without \pkg{future} installed the fits run
-#' sequentially on the same streams, with the same result.
+#' this machine), or a cluster. Without \pkg{future} installed, or with
+#' `options(bbb.future = FALSE)`, the fits run one after the other in the
+#' session, on the same streams and with the same result.
 #'
 #' On a Slurm (or SGE, PBS, LSF) cluster, \pkg{future.batchtools} runs each
 #' fit as a job of the scheduler:

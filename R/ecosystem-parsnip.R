@@ -1,9 +1,10 @@
 #' The "bbb" engine for parsnip's mlp()
 #'
-#' When \pkg{parsnip} is installed, loading bbb registers the engine
-#' `"bbb"` of [parsnip::mlp()] for regression and classification (also if
-#' parsnip is loaded after bbb), so that a Bayesian neural network fits,
-#' predicts, resamples and tunes in tidymodels like any other model:
+#' When \pkg{parsnip} is installed, loading bbb (`library(bbb)`) registers
+#' the engine `"bbb"` of [parsnip::mlp()] for regression and
+#' classification (also if parsnip is loaded after bbb), so that a Bayesian
+#' neural network fits, predicts, resamples and tunes in tidymodels like any
+#' other model:
 #'
 #' ```
 #' parsnip::mlp(hidden_units = 16, epochs = 200) |>
@@ -12,8 +13,8 @@
 #' ```
 #'
 #' The main arguments of `mlp()` map to [bbb_fit()] as
-#' `hidden_units` -> `hidden` (one hidden layer; give `hidden = c(32, 16)`
-#' through `set_engine()` for more), `epochs` -> `epochs`, `learn_rate` ->
+#' `hidden_units` -> `hidden` (a vector such as `hidden_units = c(32, 16)`
+#' for several hidden layers), `epochs` -> `epochs`, `learn_rate` ->
 #' `lr` and `activation` -> `activation` (`"relu"`, `"tanh"` or
 #' `"sigmoid"`); `penalty` and `dropout` have no counterpart (the prior
 #' regularises). Any other argument of [bbb_fit()] (`prior`, `family`,

@@ -3,7 +3,8 @@
 # RNG, so that set.seed() before the call fixes every result whatever the
 # future plan (sequential, multisession, a cluster) and the order in which
 # workers finish. Without the future package the tasks run one after the
-# other on the same streams, with the same results.
+# other on the same streams, with the same results; so do they with
+# options(bbb.future = FALSE).
 
 run_tasks <- function(tasks, fun, what = "fit") {
   seeds <- task_seeds(length(tasks))
@@ -11,7 +12,9 @@ run_tasks <- function(tasks, fun, what = "fit") {
   fail <- function(i, e) {
     abort(sprintf("%s %d of %d failed: %s", what, i, n, conditionMessage(e)))
   }
-  if (!requireNamespace("future", quietly = TRUE)) {
+  use_future <- isTRUE(getOption("bbb.future", TRUE)) &&
+    requireNamespace("future", quietly = TRUE)
+  if (!use_future) {
     return(lapply(seq_len(n), function(i) {
       tryCatch(with_stream(seeds[[i]], fun(tasks[[i]])),
                error = function(e) fail(i, e))
