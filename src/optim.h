@@ -14,6 +14,7 @@ typedef struct {
   int adam;
   real b1, b2, step, eps; /* Adam, bias-corrected */
   real momentum, lr;      /* SGD */
+  real rho_rate;          /* of the rho's step (bbb_optim) */
 } bbb_step;
 
 BBB_API void optim_step_setup(const bbb_optim *o, double t, bbb_step *st);

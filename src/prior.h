@@ -41,9 +41,12 @@ VINLINE real mixture_dneg(const bbb_rprior *p, real w, real d, real e) {
 }
 
 /* KL(N(mu, sigma^2) || N(0, s^2)) for one parameter, and its derivatives
- * in mu and rho; sig = sigmoid(rho) = d sigma / d rho, 1 / s^2 = 2 h1. */
-VINLINE real gauss_kl(const bbb_rprior *p, real mu, real sigma) {
-  return p->log_s1 - real_log(sigma) + (sigma * sigma + mu * mu) * p->h1 -
+ * in mu and rho; sig = sigmoid(rho) = d sigma / d rho, 1 / s^2 = 2 h1;
+ * log sigma and dls = d log sigma / d rho = sig / sigma are given, computed
+ * from rho where sigma underflows (posterior.c). */
+VINLINE real gauss_kl(const bbb_rprior *p, real mu, real sigma,
+                      real log_sigma) {
+  return p->log_s1 - log_sigma + (sigma * sigma + mu * mu) * p->h1 -
     (real) 0.5;
 }
 
@@ -51,8 +54,9 @@ VINLINE real gauss_kl_dmu(const bbb_rprior *p, real mu) {
   return 2 * p->h1 * mu;
 }
 
-VINLINE real gauss_kl_drho(const bbb_rprior *p, real sigma, real sig) {
-  return (2 * p->h1 * sigma - 1 / sigma) * sig;
+VINLINE real gauss_kl_drho(const bbb_rprior *p, real sigma, real sig,
+                           real dls) {
+  return 2 * p->h1 * sigma * sig - dls;
 }
 
 #endif
