@@ -3,9 +3,11 @@
 # machine with R: R packages come prebuilt from Debian (r-cran-*), pandoc
 # for the vignettes, qpdf and tidy for R CMD check --as-cran. The suggested
 # packages that the tests and vignettes use come from Debian too, except
-# parsnip, which Debian lacks: scripts/cran-install.R builds it from CRAN
-# with whatever of its dependencies Debian's versions leave unmet (about
-# 5 minutes on a fresh 2-core machine; nothing on a later run).
+# the tidymodels packages Debian lacks (parsnip, workflows, tune,
+# yardstick): scripts/cran-install.R builds them from CRAN with whatever of
+# their dependencies Debian's versions leave unmet (measured on this 2-core
+# machine: 84 s for parsnip and its upgrades, 247 s more for workflows,
+# tune and yardstick; nothing on a later run).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 pkgs=(r-base-dev r-cran-cli r-cran-testthat r-cran-knitr r-cran-rmarkdown
@@ -18,7 +20,13 @@ pkgs=(r-base-dev r-cran-cli r-cran-testthat r-cran-knitr r-cran-rmarkdown
       # parsnip's dependencies that Debian has recent enough versions of
       r-cran-prettyunits r-cran-stringr r-cran-stringi r-cran-tidyselect
       r-cran-r6 r-cran-utf8 r-cran-pkgconfig r-cran-magrittr r-cran-withr
-      r-cran-cpp11)
+      r-cran-cpp11
+      # and of workflows, tune, yardstick and rsample
+      r-cran-rsample r-cran-data.table r-cran-clock r-cran-lubridate
+      r-cran-timedate r-cran-ipred r-cran-gower r-cran-tzdb r-cran-prodlim
+      r-cran-timechange r-cran-lava r-cran-shape r-cran-progressr
+      r-cran-squarem r-cran-rcpp r-cran-rcpparmadillo r-cran-furrr
+      r-cran-slider r-cran-warp)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg -s "$p" > /dev/null 2>&1 || missing+=("$p")
@@ -31,4 +39,4 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" > /dev/null
 fi
-$SUDO Rscript --vanilla "$here/cran-install.R" parsnip
+$SUDO Rscript --vanilla "$here/cran-install.R" parsnip workflows tune yardstick

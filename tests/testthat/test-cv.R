@@ -67,6 +67,9 @@ test_that("folds are stratified by class for a factor response", {
 })
 
 test_that("bbb_cv gives the same result under any future plan", {
+  # no C code of their own; loading tidymodels or starting R sessions under
+  # a memory checker costs minutes
+  skip_if(nzchar(Sys.getenv("BBB_MEMCHECK")), "under a memory checker")
   skip_if_not_installed("future")
   skip_on_cran()
   d <- cv_data()

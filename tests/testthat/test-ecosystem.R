@@ -291,6 +291,9 @@ test_that("tidy, glance and augment follow broom's conventions", {
 })
 
 test_that("parsnip fits and predicts with the bbb engine", {
+  # no C code of their own; loading tidymodels or starting R sessions under
+  # a memory checker costs minutes
+  skip_if(nzchar(Sys.getenv("BBB_MEMCHECK")), "under a memory checker")
   skip_if_not_installed("parsnip")
   f <- eco_fits()
   d <- f$data
@@ -349,6 +352,9 @@ test_that("parsnip fits and predicts with the bbb engine", {
 })
 
 test_that("the parsnip engine is registered whether bbb or parsnip loads first", {
+  # no C code of their own; loading tidymodels or starting R sessions under
+  # a memory checker costs minutes
+  skip_if(nzchar(Sys.getenv("BBB_MEMCHECK")), "under a memory checker")
   skip_if_not_installed("parsnip")
   skip_if_not_installed("callr")
   skip_on_cran()

@@ -88,6 +88,9 @@ test_that("the rstantools and loo methods pool the members", {
 })
 
 test_that("bbb_ensemble gives the same members under any future plan", {
+  # no C code of their own; loading tidymodels or starting R sessions under
+  # a memory checker costs minutes
+  skip_if(nzchar(Sys.getenv("BBB_MEMCHECK")), "under a memory checker")
   skip_if_not_installed("future")
   skip_on_cran()
   d <- ens_data()
