@@ -24,7 +24,26 @@
 #' the KL term is exact (closed form); with the mixture prior it is the
 #' Monte Carlo estimate \eqn{\log q(w) - \log P(w)} of that step's weight
 #' draws (computing it costs two logarithms per weight, so it is not done
-#' at every step).
+#' at every step). Under empirical Bayes (the default prior) the KL term is
+#' taken at the learned prior scales and `kl` also holds
+#' \eqn{-\log p(s^2)} of their hyperprior, so that `elbo` is the bound on
+#' \eqn{\log p(D, s^2)} that training maximises (see [prior_gaussian()]).
+#'
+#' @section Training to convergence:
+#' With `epochs = NULL` (the default) training runs in phases, each until
+#' the ELBO stops improving: the mean ELBO of the last window of epochs
+#' (1000 optimiser steps, at least 10 epochs) is no longer above that of
+#' the window before by more than twice its standard error. First the
+#' posterior means fit the data with the posterior sds held at their start
+#' and the prior scales at their hyperprior's mode; then the sds are
+#' learned too; then the prior scales (empirical Bayes); last, the same at
+#' a tenth of `lr`. Each phase starts from where the last one ended, and
+#' the objective of the last phases is the ELBO itself: the phases only
+#' guide the optimiser past the poor optima (weights collapsed onto their
+#' prior, noise absorbing the misfit) that a start with everything free
+#' runs into on small data. If `max_epochs` is reached first, the fit is
+#' returned with a warning; [bbb_continue()] trains it further. A number
+#' for `epochs` trains exactly that many epochs at `lr`, in one phase.
 #'
 #' @param x A numeric matrix or a data frame of predictors (factors become
 #'   dummy columns), or a formula for the formula method.
@@ -42,9 +61,13 @@
 #'   responses and numbers that are all 0 or 1 are binomial (multinomial
 #'   for factors of 3 or more levels), other non-negative integer (storage)
 #'   responses poisson, other numeric responses gaussian.
-#' @param prior [prior_mixture()] (default) or [prior_gaussian()].
-#' @param epochs Passes over the training data. `NULL` picks enough epochs
-#'   for about 4000 optimiser steps (at least 20, at most 2000).
+#' @param prior [prior_gaussian()] (default: its scales learned by
+#'   empirical Bayes), `prior_gaussian(scale)` (fixed) or [prior_mixture()].
+#' @param epochs Passes over the training data: `NULL` (default) trains to
+#'   convergence (see the section), a number exactly that many epochs.
+#' @param max_epochs With `epochs = NULL`, the most epochs to train: by
+#'   default enough for 200,000 optimiser steps (at least 4 windows of the
+#'   convergence rule).
 #' @param batch_size Rows per minibatch; `NULL` means `min(n, 128)`.
 #' @param n_samples Monte Carlo weight samples per minibatch.
 #' @param kl_weighting `"uniform"` or `"blundell"` (see the section above).
@@ -54,7 +77,12 @@
 #' @param rho_init Initial \eqn{\rho} of every weight: the posterior sd
 #'   starts at `log1p(exp(rho_init))` (0.018 for the default -4).
 #' @param noise_sd For the gaussian family: the noise standard deviation on
-#'   the scale of `y`, or `NULL` (default) to learn it.
+#'   the scale of `y`, or `NULL` (default) to learn it, starting from the
+#'   residual sd of a least-squares fit on the training rows (bounded to
+#'   \[0.05, 1\] times the sd of `y`).
+#' @param heteroscedastic For the gaussian family: `TRUE` learns a noise sd
+#'   per row, as a second output of the network (the log noise sd), instead
+#'   of one for all rows.
 #' @param standardize Centre and scale the columns of `x` (and a gaussian
 #'   `y`) before training. The transformation is stored and undone by
 #'   [predict()].
@@ -140,14 +168,15 @@ bbb_fit.formula <- function(formula, data, subset, na.action, ...) {
 #' @rdname bbb_fit
 #' @export
 bbb_fit.default <- function(x, y, hidden = 32L, activation = "relu",
-                            family = "auto", prior = prior_gaussian(),
+                            family = "auto", prior = prior_mixture(),
                             epochs = NULL, batch_size = NULL, n_samples = 1L,
                             kl_weighting = "uniform", optimizer = "adam",
                             lr = 0.01, momentum = 0.9, rho_init = -4,
                             noise_sd = NULL, heteroscedastic = FALSE,
                             standardize = TRUE, validation = 0,
                             estimator = "weight", precision = "double",
-                            threads = 1L, on_nonfinite = "error",
+                            threads = 1L, max_epochs = NULL,
+                            on_nonfinite = "error",
                             keep_data = TRUE, verbose = interactive(), ...) {
   check_no_dots(..., fn = "bbb_fit()")
   if (missing(y)) abort("`y` is missing: give the response.")
@@ -166,10 +195,6 @@ bbb_fit.default <- function(x, y, hidden = 32L, activation = "relu",
   check_number(validation, "validation", lower = 0, upper = 0.9)
   check_choice(estimator, estimators, "estimator")
   check_choice(precision, c("double", "single"), "precision")
-  if (precision == "single" && !single_available()) {
-    abort("`precision = \"single\"` needs a BLAS with sgemm (such as ",
-          "OpenBLAS); the BLAS R uses has none. Use `precision = \"double\"`.")
-  }
   check_count(threads, "threads", max = 1024)
   check_choice(on_nonfinite, c("error", "restore"), "on_nonfinite")
   check_flag(keep_data, "keep_data")
@@ -179,6 +204,7 @@ bbb_fit.default <- function(x, y, hidden = 32L, activation = "relu",
           "(its KL term is taken in closed form).")
   }
   if (!is.null(epochs)) check_count(epochs, "epochs")
+  if (!is.null(max_epochs)) check_count(max_epochs, "max_epochs")
   if (!is.null(batch_size)) check_count(batch_size, "batch_size")
   if (!is.null(noise_sd)) {
     check_number(noise_sd, "noise_sd", lower = 0, open = TRUE)
@@ -269,7 +295,7 @@ bbb_fit.default <- function(x, y, hidden = 32L, activation = "relu",
                  val_y = yy[split$val])
   }
   if (keep_data) fit$data <- data
-  train_fit(fit, data, epochs, verbose, theta)
+  train_fit(fit, data, epochs, verbose, theta, max_epochs)
 }
 
 # The settings of training to convergence (epochs = NULL): the window of

@@ -111,11 +111,5 @@ init_scale <- function(n_in, n_out, activation) {
 softplus <- function(x) pmax(x, 0) + log1p(exp(-abs(x)))
 
 # n standard normals from the engine's generator (seeded from R's RNG):
-# "bulk" (Box-Muller in float on eight streams, used by the engine) or
-# "ziggurat".
-engine_rnorm <- function(n, method = "bulk") {
-  .Call(C_bbb_rnorm, as.integer(n), match(method, c("bulk", "ziggurat")) - 1L)
-}
-
-# Whether the BLAS R uses has sgemm (needed by precision = "single").
-single_available <- function() .Call(C_bbb_have_sgemm)
+# Box-Muller in float on eight streams, as the engine draws them.
+engine_rnorm <- function(n) .Call(C_bbb_rnorm, as.integer(n))

@@ -97,7 +97,7 @@ engine_draws <- function(fit, x, nsim, scale = "link") {
         fit$control$threads, link)
 }
 
-# How the engine maps eta to the mean (see bbb_link in src/train.h).
+# How the engine maps eta to the mean (see bbb_link in src/predict.h).
 response_link <- function(fit) {
   kind <- switch(fit$family, gaussian = 1L, binomial = 2L, poisson = 3L,
                  multinomial = 4L)

@@ -176,5 +176,10 @@ eb_hyper <- function(fit, groups = prior_layout(fit)) {
   prior <- fit$prior
   n_ties <- max(groups$tie) + 1L
   a <- rep(prior$shape, n_ties)
+  pseudo <- getOption("bbb.dev", list())$pseudo
+  if (!is.null(pseudo)) {
+    n <- rowsum(groups$size, groups$tie)[, 1L]
+    a <- pmax(pseudo * n / 2 - 1, 1e-3)
+  }
   list(a = a, b = (a + 1) * prior$guess^2)
 }

@@ -12,7 +12,8 @@
 # fit$control$max_epochs. The rule is checked every quarter window, at
 # fixed epochs: calls end there whatever their timing.
 
-train_fit <- function(fit, data, epochs, verbose, theta = get_theta(fit)) {
+train_fit <- function(fit, data, epochs, verbose, theta = get_theta(fit),
+                      max_epochs = NULL) {
   spec <- net_spec(fit)
   ctrl <- engine_control(fit)
   ctrl$rows <- design_rows(fit, data$x)
@@ -20,11 +21,12 @@ train_fit <- function(fit, data, epochs, verbose, theta = get_theta(fit)) {
   validating <- !is.null(data$val_x)
   auto <- is.null(epochs)
   window <- fit$control$window
-  if (auto) epochs <- fit$control$max_epochs
+  if (auto) epochs <- max_epochs %||% fit$control$max_epochs
   # the rule is checked every `every` epochs, at the same epochs however
   # the calls fall, so that the result does not depend on timing
   every <- if (auto) max(1L, window %/% 4L) else .Machine$integer.max
-  phases <- training_phases()
+  phases <- training_phases(fresh = nrow(fit$trace) == 0L,
+                            eb = isTRUE(fit$prior$eb))
   phase <- 1L
   phase_start <- 0L   # epochs done when the phase began
   set_phase <- function(ctrl, i) {
@@ -132,12 +134,16 @@ train_fit <- function(fit, data, epochs, verbose, theta = get_theta(fit)) {
 # improving: the posterior sds held at their start while the means fit the
 # data (rho_rate 0), then everything at the fit's learning rate, then at a
 # tenth of it.
-training_phases <- function() {
+training_phases <- function(fresh = TRUE, eb = TRUE) {
   dev <- getOption("bbb.dev", list())
-  all <- data.frame(name = c("warm", "main", "anneal"), rho_rate = c(0, 1, 1),
-                    hold = c(dev$warm_hold %||% TRUE, FALSE, FALSE),
-                    lr = c(1, 1, 0.1))
-  use <- getOption("bbb.dev", list())$phases %||% c("main", "anneal")
+  all <- data.frame(name = c("warm", "hold", "main", "anneal"),
+                    rho_rate = c(0, 1, 1, 1),
+                    hold = c(dev$warm_hold %||% TRUE, TRUE, FALSE, FALSE),
+                    lr = c(1, 1, 1, 0.1))
+  use <- getOption("bbb.dev", list())$phases %||%
+    c("warm", if (eb) "hold", "main", "anneal")
+  # a fit that has been trained continues from where it is
+  if (!fresh) use <- intersect(use, c("main", "anneal"))
   all[all$name %in% use, , drop = FALSE]
 }
 

@@ -67,34 +67,6 @@ if (config == "b") {
   out$predict_1000x10000_s <- median(pt)
 }
 
-if (config == "c") {
-  # The products of one step: forward Z = H W, backward gW = H' D and
-  # dH = D W' (not for the input layer), with B = 128 rows.
-  widths <- c(784, 400, 400, 10)
-  shapes <- list()
-  for (l in 1:3) {
-    nin <- widths[l]
-    nout <- widths[l + 1]
-    shapes[[length(shapes) + 1]] <- list(c(128L, nout, nin), c("N", "N"))
-    shapes[[length(shapes) + 1]] <- list(c(nin, nout, 128L), c("T", "N"))
-    if (l > 1) {
-      shapes[[length(shapes) + 1]] <- list(c(128L, nin, nout), c("N", "T"))
-    }
-  }
-  gemm_reps <- 200L
-  gemm_s <- sum(vapply(shapes, function(s) {
-    median(vapply(1:3, function(i) {
-      elapsed(.Call(bbb:::C_bbb_gemm_bench, as.integer(s[[1]]), s[[2]],
-                    gemm_reps, precision == "single",
-                    as.integer(threads))) / gemm_reps
-    }, 0))
-  }, 0))
-  flops <- sum(vapply(shapes, function(s) 2 * prod(s[[1]]), 0))
-  steps <- ceiling(spec$n / spec$batch)
-  out$gemm_gflops <- flops / gemm_s / 1e9
-  out$gemm_share <- gemm_s * steps / median(times)
-}
-
 status <- readLines("/proc/self/status")
 hwm <- grep("^VmHWM:", status, value = TRUE)
 out$peak_rss_mb <- as.numeric(gsub("[^0-9]", "", hwm)) / 1024

@@ -128,10 +128,8 @@ for (config in configs) {
   }
   if (config == "c") {
     best <- b[which.min(b$median_s), ]
-    cat(sprintf(paste0("       GEMM share of the best step: %.0f%% (at %.1f ",
-                       "GFLOPS); peak memory %.0f MB over %.0f MB of data\n"),
-                100 * best$gemm_share, best$gemm_gflops, best$peak_rss_mb,
-                best$data_mb))
+    cat(sprintf("       peak memory %.0f MB over %.0f MB of data\n",
+                best$peak_rss_mb, best$data_mb))
     nc <- b[grepl("no row copy", b$setting), ]
     if (nrow(nc)) {
       cat(sprintf(paste0("       without the row copy (%s): %.4g s, %.1fx, ",

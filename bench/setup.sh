@@ -1,8 +1,16 @@
 #!/usr/bin/env bash
 # Install what the speed benchmark needs on a fresh Debian 12 machine:
 # PyTorch (Debian's python3-torch) for the reference implementation, and
-# OpenBLAS, which Debian's alternatives make R's BLAS/LAPACK.
-# Idempotent: re-running it is a no-op once everything is installed.
+# OpenBLAS (pthreads build), which PyTorch needs for its best times and
+# bench.R gives bbb for its OpenBLAS rows.
+#
+# Installing OpenBLAS would make it every R's default BLAS (Debian's
+# alternatives give it a higher priority than the reference BLAS); this
+# script puts back the BLAS and LAPACK that were selected before, so R
+# keeps the machine's default (the reference BLAS on a fresh machine) and
+# bench.R chooses the BLAS of each run itself (LD_LIBRARY_PATH, see
+# bench/README.md). Idempotent: re-running it is a no-op once everything
+# is installed.
 set -euo pipefail
 
 export DEBIAN_FRONTEND=noninteractive
@@ -10,6 +18,14 @@ pkgs=(python3-torch python3-numpy libopenblas0-pthread)
 
 sudo_cmd=()
 if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
+
+arch="$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)"
+alts=("libblas.so.3-$arch" "liblapack.so.3-$arch")
+declare -A before
+for a in "${alts[@]}"; do
+  before[$a]="$(update-alternatives --query "$a" 2>/dev/null |
+                sed -n 's/^Value: //p')"
+done
 
 missing=()
 for p in "${pkgs[@]}"; do
@@ -28,6 +44,15 @@ if [ "${#missing[@]}" -gt 0 ]; then
 else
   echo "All benchmark packages already installed: ${pkgs[*]}"
 fi
+
+for a in "${alts[@]}"; do
+  v="${before[$a]}"
+  now="$(update-alternatives --query "$a" 2>/dev/null | sed -n 's/^Value: //p')"
+  if [ -n "$v" ] && [ "$v" != "$now" ]; then
+    echo "Putting back $a -> $v (was switched to $now by the install)"
+    "${sudo_cmd[@]}" update-alternatives --set "$a" "$v"
+  fi
+done
 
 # Debian's python3-torch lives in the system interpreter; a pyenv/conda
 # python3 earlier on PATH will not see it, so use /usr/bin/python3 directly.

@@ -1,4 +1,5 @@
-/* Shared types and prototypes of the bbb engine. Kernels never see a SEXP.
+/* Shared types of the bbb engine (the prototypes live in a header per
+ * concern: mlp.h, posterior.h, trainer.h, ...). Kernels never see a SEXP.
  *
  * Parameter layout: every weight and bias of the network sits in one flat
  * vector of length n_par. Layer l (0-based) has W_l, an n_l x n_{l+1}
@@ -11,7 +12,7 @@
  * equal to the batch size.
  *
  * Precision: the training engine (mlp.c, posterior.c, optim.c, family.c,
- * train.c) is written for `real`. Compiled on their own, real is double;
+ * train.c, scratch.c) is written for `real`. Compiled on their own, real is double;
  * single.c compiles the same files again with BBB_SINGLE defined, real =
  * float, every function static (BBB_API) and one entry point,
  * train_run_single. Parameters cross to R as doubles either way.
@@ -40,15 +41,23 @@ enum { EST_WEIGHT = 0, EST_LOCAL = 1 };
 enum { OPT_SGD = 0, OPT_ADAM = 1 };
 
 /* Loops over the parameters are compiled for AVX-512, AVX2 and the
- * baseline, the best chosen at load time (GCC function multiversioning on
- * x86-64 Linux). The AVX-512 version contracts to FMA, so results can
- * differ in the last bits between machines with and without AVX-512; on
- * one machine they are reproducible. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
-  defined(__linux__)
+ * baseline, the best chosen at load time (function multiversioning on
+ * x86-64). The AVX-512 version contracts to FMA, so results can differ in
+ * the last bits between machines with and without AVX-512; on one machine
+ * they are reproducible. The clones are resolved by an ifunc, which needs
+ * the GNU C library's dynamic loader (musl, macOS and Windows have none):
+ * elsewhere there is one baseline version (stdint.h above defines
+ * __GLIBC__ where the C library is glibc). GCC only: clang 14 makes the
+ * resolver of a static function's clones a global symbol, so the double
+ * and single engines' copies collide at link time. */
+#if defined(__has_attribute) && defined(__GNUC__) && !defined(__clang__)
+#if __has_attribute(target_clones) && defined(__GLIBC__) && \
+  defined(__x86_64__) && defined(__ELF__)
 #define BBB_SIMD_CLONES __attribute__((target_clones("avx512f", "avx2", \
                                                      "default")))
-#else
+#endif
+#endif
+#ifndef BBB_SIMD_CLONES
 #define BBB_SIMD_CLONES
 #endif
 
@@ -56,15 +65,6 @@ enum { OPT_SGD = 0, OPT_ADAM = 1 };
  * work of a thread and owns its own random stream, so results do not depend
  * on the number of threads. */
 #define BBB_CHUNK 4096
-
-typedef struct {
-  uint64_t s[4];
-} bbb_rng;
-
-#define BBB_LANES 8
-typedef struct {
-  uint64_t s0[BBB_LANES], s1[BBB_LANES], s2[BBB_LANES], s3[BBB_LANES];
-} bbb_vrng;
 
 typedef struct {
   int kind;             /* PRIOR_MIXTURE or PRIOR_GAUSSIAN */
@@ -100,6 +100,7 @@ typedef struct {
   const int *eb_tie;
   const double *eb_rel, *eb_a, *eb_b;
   double *eb_work;      /* 2 n_ties, scratch of eb_rescale */
+  int blas;             /* products by the BLAS, not the own kernels */
 } bbb_net;
 
 /* Per-step sample of the variational posterior, all of length n_par. */
@@ -121,70 +122,8 @@ typedef struct {
   real *gmu, *gsig;     /* n_par: d(-log p)/d mu and d(-log p)/d sigma */
   real *tmp, *e;        /* rows x max_width (local estimator) */
   real *sigma2;         /* n_par: sigma^2 (local estimator) */
+  int blas;             /* products by the BLAS (mlp.c) */
+  void *gemm_ws;        /* scratch of the own kernels (gemm.h) */
 } bbb_work;
-
-/* n zeroed reals from R_alloc (freed when the .Call returns). */
-BBB_API real *real_zeros(size_t n);
-/* body(i, ctx) for i = 0 .. n-1, shared by `threads` threads (when there
- * are two or more of each). */
-BBB_API void run_range(int n, int threads, void (*body)(int, void *),
-                       void *ctx);
-
-/* rng.c */
-void rng_seed(bbb_rng *r, uint64_t seed);
-void rng_seed_from_r(bbb_rng *r);
-uint64_t rng_next(bbb_rng *r);
-double rng_unif(bbb_rng *r);
-double rng_norm(bbb_rng *r);
-void rng_norm_fill(bbb_rng *r, double *x, int n);
-void rng_init_tables(void);
-void vrng_seed(bbb_vrng *r, uint64_t seed);
-void vrng_norm_fill(bbb_vrng *r, float *x, int n);
-
-/* data.c: the first non-finite value of v[0..n), 1-based (0 for none),
- * and in *big the first before it with |v| > limit. */
-ptrdiff_t scan_values(const double *v, ptrdiff_t n, double limit,
-                      ptrdiff_t *big);
-
-/* prior.c */
-void prior_setup(bbb_prior *p, int kind, double pi, double s1, double s2);
-void prior_groups(bbb_net *net, const int *from, int n_groups);
-void eb_rescale(const bbb_net *net, const double *moments);
-double eb_penalty(const bbb_net *net);
-
-/* family.c */
-BBB_API double family_nll(int family, const real *eta, const double *y,
-                          int rows, int k, double tau, real *delta,
-                          double *dtau);
-
-/* mlp.c */
-BBB_API void work_alloc(bbb_work *wk, const bbb_net *net, int rows);
-BBB_API void mlp_forward(const bbb_net *net, const real *w, bbb_work *wk,
-                         int rows);
-BBB_API void mlp_backward(const bbb_net *net, const real *w, bbb_work *wk,
-                          int rows);
-BBB_API void mlp_forward_local(const bbb_net *net, const real *mu,
-                               const real *sigma, bbb_work *wk, int rows);
-BBB_API void mlp_backward_local(const bbb_net *net, const real *mu,
-                                const real *sigma, bbb_work *wk, int rows);
-
-/* posterior.c */
-BBB_API void sample_alloc(bbb_sample *smp, int n_par);
-BBB_API void posterior_scales(const bbb_net *net, const real *rho,
-                              bbb_sample *smp, int from, int to);
-BBB_API void posterior_draw(const real *mu, bbb_sample *smp, uint64_t seed,
-                            int from, int to);
-BBB_API void real_norm_fill(bbb_vrng *r, real *x, int n);
-BBB_API void posterior_moments(const bbb_net *net, const real *mu,
-                               const bbb_sample *smp, int from, int to,
-                               double *moments);
-
-/* optim.c */
-typedef struct {
-  int kind;             /* OPT_SGD or OPT_ADAM */
-  double lr, momentum, beta1, beta2, eps;
-  double rho_rate;      /* the rho's step is rho_rate times the mu's (0:
-                           rho held, as in the warm-up of training) */
-} bbb_optim;
 
 #endif

@@ -8,7 +8,7 @@
 #include <R.h>
 #include <Rinternals.h>
 #include <math.h>
-#include "bbb.h"
+#include "data.h"
 
 static void check_matrix(SEXP x, int *n, int *p) {
   SEXP dim = Rf_getAttrib(x, R_DimSymbol);

@@ -3,14 +3,19 @@
  * y holds the response as doubles; for the multinomial, class codes
  * 0 .. k-1. tau is the log noise sd of the gaussian family; *dtau receives
  * d(-log p)/d tau (zero for the other families). */
-/* Let GCC vectorise loops with selects (see vmath.h). */
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("no-trapping-math")
-#endif
 #include <math.h>
 #include <Rmath.h>
 #include "bbb.h"
+#include "family.h"
 #include "vmath.h"
+
+/* Let GCC vectorise loops with selects (see vmath.h). Scoped to this
+ * file's functions (single.c includes it beside others); the inline
+ * functions of the headers above take it on where they are inlined. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC push_options
+#pragma GCC optimize("no-trapping-math")
+#endif
 
 #define HALF_LOG_2PI 0.918938533204672741780329736406
 
@@ -105,3 +110,7 @@ BBB_API double family_nll(int family, const real *eta, const double *y, int rows
   default: return nll_multinomial(eta, y, rows, k, delta);
   }
 }
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC pop_options
+#endif

@@ -7,7 +7,14 @@
 #include <math.h>
 #include <string.h>
 #include "bbb.h"
+#include "data.h"
+#include "objective.h"
+#include "predict.h"
+#include "prior.h"
+#include "rng.h"
+#include "threads.h"
 #include "train.h"
+#include "trainer.h"
 
 /* The element `name` of a list, or NULL (C) if there is none. */
 static SEXP list_find(SEXP list, const char *name) {
@@ -127,6 +134,19 @@ static void unpack_eb(SEXP spec, bbb_net *net, int prior) {
   net->eb_work = (double *) R_alloc(2 * (size_t) T, sizeof(double));
 }
 
+/* options(bbb.gemm = "blas") computes the products by the BLAS that R
+ * uses instead of the engine's own kernels (mlp.c); unset or "own": the
+ * own kernels. */
+static int gemm_option(void) {
+  SEXP o = Rf_GetOption1(Rf_install("bbb.gemm"));
+  if (o == R_NilValue) return 0;
+  if (TYPEOF(o) != STRSXP || XLENGTH(o) != 1 ||
+      (strcmp(CHAR(STRING_ELT(o, 0)), "own") &&
+       strcmp(CHAR(STRING_ELT(o, 0)), "blas")))
+    Rf_error("option 'bbb.gemm' must be \"own\" or \"blas\"");
+  return strcmp(CHAR(STRING_ELT(o, 0)), "blas") == 0;
+}
+
 /* Builds the network description from the R list made by net_spec(). */
 static void unpack_net(SEXP spec, bbb_net *net) {
   SEXP width = list_get(spec, "width");
@@ -163,6 +183,7 @@ static void unpack_net(SEXP spec, bbb_net *net) {
   net->prior = (bbb_prior *) R_alloc(1, sizeof(bbb_prior));
   prior_setup(net->prior, prior, pi, s1, s2);
   net_offsets(net);
+  net->blas = gemm_option();
   SEXP mask = list_find(spec, "mask");
   if (!mask || mask == R_NilValue) {
     net->mask = NULL;
@@ -301,9 +322,6 @@ SEXP bbb_train(SEXP spec, SEXP theta_, SEXP m_, SEXP v_, SEXP t_, SEXP x,
   net.eb_hold = net.eb && get_int(ctrl, "eb_hold", 0, 1);
   int threads = get_int(ctrl, "threads", 1, 1024);
   int single = get_int(ctrl, "single", 0, 1);
-  if (single && !have_sgemm())
-    Rf_error("precision = \"single\" needs a BLAS with sgemm, which the "
-             "BLAS R uses does not have");
   unpack_optim(ctrl, &ctl.optim);
   if (TYPEOF(t_) != REALSXP || XLENGTH(t_) != 1 || !(REAL(t_)[0] >= 0))
     Rf_error("'t' must be one non-negative number");
@@ -469,64 +487,24 @@ SEXP bbb_predict(SEXP spec, SEXP theta, SEXP x, SEXP nsim_, SEXP threads_,
   return out;
 }
 
-/* n standard normals from the engine's generators, for tests and
- * benchmarks: method 0 the bulk one (Box-Muller in float, used by the
- * engine; returned as doubles), 1 the scalar ziggurat. */
-SEXP bbb_rnorm(SEXP n_, SEXP method_) {
+/* n standard normals from the engine's bulk generator (Box-Muller in
+ * float, used by the engine; returned as doubles), for the tests. */
+SEXP bbb_rnorm(SEXP n_) {
   if (TYPEOF(n_) != INTSXP || XLENGTH(n_) != 1 || INTEGER(n_)[0] < 0)
     Rf_error("'n' must be one non-negative integer");
-  if (TYPEOF(method_) != INTSXP || XLENGTH(method_) != 1 ||
-      INTEGER(method_)[0] < 0 || INTEGER(method_)[0] > 1)
-    Rf_error("'method' must be 0 or 1");
   int n = INTEGER(n_)[0];
   SEXP out = PROTECT(Rf_allocVector(REALSXP, n));
   bbb_rng rng;
   GetRNGstate();
   rng_seed_from_r(&rng);
   PutRNGstate();
-  if (INTEGER(method_)[0] == 0) {
-    bbb_vrng v;
-    vrng_seed(&v, rng_next(&rng));
-    float *f = (float *) R_alloc(n > 0 ? n : 1, sizeof(float));
-    vrng_norm_fill(&v, f, n);
-    for (int i = 0; i < n; i++) REAL(out)[i] = f[i];
-  } else {
-    rng_norm_fill(&rng, REAL(out), n);
-  }
+  bbb_vrng v;
+  vrng_seed(&v, rng_next(&rng));
+  float *f = (float *) R_alloc(n > 0 ? n : 1, sizeof(float));
+  vrng_norm_fill(&v, f, n);
+  for (int i = 0; i < n; i++) REAL(out)[i] = f[i];
   UNPROTECT(1);
   return out;
-}
-
-/* Whether precision = "single" is available (the BLAS has sgemm). */
-SEXP bbb_have_sgemm(void) { return Rf_ScalarLogical(have_sgemm()); }
-
-/* For the benchmarks: time `reps` matrix products of one shape through the
- * engine's BLAS calls (op codes "N" or "T") on `threads` threads. */
-SEXP bbb_gemm_bench(SEXP shape, SEXP ops, SEXP reps, SEXP single,
-                    SEXP threads) {
-  if (TYPEOF(shape) != INTSXP || XLENGTH(shape) != 3)
-    Rf_error("'shape' must be three integers");
-  if (TYPEOF(ops) != STRSXP || XLENGTH(ops) != 2)
-    Rf_error("'ops' must be two strings");
-  if (TYPEOF(reps) != INTSXP || XLENGTH(reps) != 1 || INTEGER(reps)[0] < 1)
-    Rf_error("'reps' must be one positive integer");
-  if (TYPEOF(single) != LGLSXP || XLENGTH(single) != 1)
-    Rf_error("'single' must be TRUE or FALSE");
-  if (TYPEOF(threads) != INTSXP || XLENGTH(threads) != 1 ||
-      INTEGER(threads)[0] < 1 || INTEGER(threads)[0] > 64)
-    Rf_error("'threads' must be one integer in [1, 64]");
-  const int *s = INTEGER(shape);
-  for (int i = 0; i < 3; i++)
-    if (s[i] < 1 || s[i] > 100000) Rf_error("'shape' must be in [1, 1e5]");
-  const char *ta = CHAR(STRING_ELT(ops, 0)), *tb = CHAR(STRING_ELT(ops, 1));
-  if ((ta[0] != 'N' && ta[0] != 'T') || (tb[0] != 'N' && tb[0] != 'T'))
-    Rf_error("'ops' must be \"N\" or \"T\"");
-  if (LOGICAL(single)[0] && !have_sgemm()) Rf_error("no sgemm");
-  int blas_old = blas_threads_set(1);
-  int ok = (LOGICAL(single)[0] ? gemm_bench_single : gemm_bench_double)(
-    ta, tb, s[0], s[1], s[2], INTEGER(reps)[0], INTEGER(threads)[0]);
-  blas_threads_restore(blas_old);
-  return Rf_ScalarLogical(ok);
 }
 
 /* OpenBLAS's thread count (0 for another BLAS), for the tests. */

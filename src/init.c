@@ -3,37 +3,37 @@
 #include <R.h>
 #include <Rinternals.h>
 #include <R_ext/Rdynload.h>
-#include "bbb.h"
+#include "blas.h"
+#include "gemm.h"
 
 SEXP bbb_train(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP bbb_objective(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP bbb_predict(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
-SEXP bbb_rnorm(SEXP, SEXP);
+SEXP bbb_rnorm(SEXP);
 SEXP bbb_col_quantiles(SEXP, SEXP);
-SEXP bbb_have_sgemm(void);
 SEXP bbb_scan(SEXP, SEXP);
 SEXP bbb_col_stats(SEXP);
 SEXP bbb_design_rows(SEXP, SEXP, SEXP);
-SEXP bbb_gemm_bench(SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP bbb_blas_threads(void);
+SEXP bbb_gemm(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 
 static const R_CallMethodDef call_methods[] = {
   {"bbb_train", (DL_FUNC) &bbb_train, 9},
   {"bbb_objective", (DL_FUNC) &bbb_objective, 6},
   {"bbb_predict", (DL_FUNC) &bbb_predict, 6},
-  {"bbb_rnorm", (DL_FUNC) &bbb_rnorm, 2},
+  {"bbb_rnorm", (DL_FUNC) &bbb_rnorm, 1},
   {"bbb_col_quantiles", (DL_FUNC) &bbb_col_quantiles, 2},
-  {"bbb_have_sgemm", (DL_FUNC) &bbb_have_sgemm, 0},
   {"bbb_scan", (DL_FUNC) &bbb_scan, 2},
   {"bbb_col_stats", (DL_FUNC) &bbb_col_stats, 1},
   {"bbb_design_rows", (DL_FUNC) &bbb_design_rows, 3},
-  {"bbb_gemm_bench", (DL_FUNC) &bbb_gemm_bench, 5},
   {"bbb_blas_threads", (DL_FUNC) &bbb_blas_threads, 0},
+  {"bbb_gemm", (DL_FUNC) &bbb_gemm, 9},
   {NULL, NULL, 0}
 };
 
 void R_init_bbb(DllInfo *dll) {
-  rng_init_tables();
+  gemm_init();
+  blas_init();
   R_registerRoutines(dll, NULL, call_methods, NULL, NULL);
   R_useDynamicSymbols(dll, FALSE);
   R_forceSymbols(dll, TRUE);

@@ -2,58 +2,118 @@
  *
  * Memory layout: h[l] is rows x n_l, column-major with leading dimension
  * rows; h[0] is the input batch and h[L] the linear predictor eta. Weights
- * follow the flat layout of bbb.h. Products go through the BLAS (dgemm).
+ * follow the flat layout of bbb.h. Products go through the engine's own
+ * kernels (gemm.c) or, as an option, the BLAS (see gemm() below).
  *
  * Weight estimator: Z = H W + 1 b', with W a sampled weight matrix.
  * Local estimator (Kingma, Salimans and Welling 2015): Z = G + S o zeta with
  * G = H mu_W + 1 mu_b', S^2 = (H o H) sigma_W^2 + 1 (sigma_b^2)'.
  * Backward passes write d(-log p)/d mu into wk->gmu and, for the local
  * estimator, d(-log p)/d sigma into wk->gsig. */
-/* Let GCC vectorise loops with selects (see vmath.h). */
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("no-trapping-math")
-#endif
 #define R_NO_REMAP
-#define USE_FC_LEN_T
 #include <R.h>
-#include <R_ext/BLAS.h>
-#ifndef FCONE
-#define FCONE
-#endif
 #include <float.h>
 #include <math.h>
 #include <string.h>
 #include "bbb.h"
-#include "train.h"
+#include "blas.h"
+#include "gemm.h"
+#include "mlp.h"
+#include "scratch.h"
+#include "threads.h"
 #include "vmath.h"
 
-BBB_API real *real_zeros(size_t n) {
-  real *p = (real *) R_alloc(n, sizeof(real));
-  memset(p, 0, n * sizeof(real));
-  return p;
-}
-
-/* A loop is only handed to OpenMP when it will run on two threads or
- * more: an OpenMP region costs a system call even on one thread (the
- * closing barrier wakes its waiters unconditionally), a tenth of a small
- * network's step. */
-BBB_API void run_range(int n, int threads, void (*body)(int, void *),
-                       void *ctx) {
-  if (threads > 1 && n > 1) {
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(threads) schedule(static)
+/* Let GCC vectorise loops with selects (see vmath.h). Scoped to this
+ * file's functions (single.c includes it beside others); the inline
+ * functions of the headers above take it on where they are inlined. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC push_options
+#pragma GCC optimize("no-trapping-math")
 #endif
-    for (int i = 0; i < n; i++) body(i, ctx);
-  } else {
-    for (int i = 0; i < n; i++) body(i, ctx);
-  }
+
+/* The products C = op(A) op(B) + beta C of the passes (op 0: A, 1: A'),
+ * by the engine's own kernels (gemm.c) on the engine's threads, or, with
+ * options(bbb.gemm = "blas") (wk->blas), by the BLAS that R uses. The
+ * BLAS is called on column blocks shared by the engine's threads, each
+ * calling the BLAS single-threaded (bbb keeps OpenBLAS's own threads off
+ * while it trains, threads.c: a second pool spins against the engine's).
+ * The blocks depend on the shape only, not on the number of threads,
+ * because a BLAS may compute an element differently in a narrower product
+ * (OpenBLAS does: it has other kernels for small products and for some
+ * row tails); the own kernels compute every element the same way in any
+ * case. Either way the result does not depend on the threads. */
+#ifdef BBB_SINGLE
+#define GEMM_OWN gemm_f
+#define GEMM_WS gemm_ws_bytes_f
+#define GEMM_BLAS blas_gemm_f
+#else
+#define GEMM_OWN gemm_d
+#define GEMM_WS gemm_ws_bytes_d
+#define GEMM_BLAS blas_gemm_d
+#endif
+
+#define BLAS_SPLIT_MIN (1 << 21)  /* multiply-adds */
+#define BLAS_BLOCK_COLS 64
+#define BLAS_MAX_BLOCKS 4
+
+static int blas_blocks(int m, int n, int k) {
+  if ((double) m * n * k < BLAS_SPLIT_MIN) return 1;
+  int b = n / BLAS_BLOCK_COLS;
+  return b < 1 ? 1 : b > BLAS_MAX_BLOCKS ? BLAS_MAX_BLOCKS : b;
 }
 
-BBB_API void work_alloc(bbb_work *wk, const bbb_net *net, int rows) {
+typedef struct {
+  int ta, tb, m, n, k, lda, ldb, ldc, blocks, beta;
+  const real *a, *b;
+  real *c;
+} blas_job;
+
+/* Block i of a product, its column boundaries on multiples of 16. */
+static void blas_block(int i, void *p) {
+  const blas_job *g = (const blas_job *) p;
+  int units = (g->n + 15) / 16;
+  int from = units * i / g->blocks * 16;
+  int to = units * (i + 1) / g->blocks * 16;
+  to = to < g->n ? to : g->n;
+  const real *bi = !g->tb ? g->b + (size_t) g->ldb * from : g->b + from;
+  GEMM_BLAS(g->ta, g->tb, g->m, to - from, g->k, g->a, g->lda, bi, g->ldb,
+            g->beta, g->c + (size_t) g->ldc * from, g->ldc);
+}
+
+static void gemm(const bbb_work *wk, int ta, int tb, int m, int n, int k,
+                 const real *a, int lda, const real *b, int ldb, int beta,
+                 real *c, int ldc) {
+  if (!wk->blas) {
+    GEMM_OWN(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc, wk->threads,
+             wk->gemm_ws);
+    return;
+  }
+  blas_job g = {ta, tb, m, n, k, lda, ldb, ldc, blas_blocks(m, n, k), beta,
+                a, b, c};
+  run_range(g.blocks, wk->threads < g.blocks ? wk->threads : g.blocks,
+            blas_block, &g);
+}
+
+/* Scratch of the own kernels for every product of a pass (see below) on
+ * up to `rows` rows and `threads` threads. */
+static size_t gemm_ws_max(const bbb_net *net, int rows, int threads) {
+  size_t most = 0;
+  for (int l = 0; l < net->n_layers; l++) {
+    int nin = net->width[l], nout = net->width[l + 1];
+    size_t s[3] = {GEMM_WS(rows, nout, nin, threads),
+                   GEMM_WS(nin, nout, rows, threads),
+                   GEMM_WS(rows, nin, nout, threads)};
+    for (int i = 0; i < 3; i++) most = s[i] > most ? s[i] : most;
+  }
+  return most;
+}
+
+BBB_API void work_alloc(bbb_work *wk, const bbb_net *net, int rows,
+                        int threads) {
   int L = net->n_layers;
   size_t mw = (size_t) rows * net->max_width;
   wk->rows = rows;
-  wk->threads = 1;
+  wk->threads = threads;
   wk->h = (real **) R_alloc(L + 1, sizeof(real *));
   wk->s = (real **) R_alloc(L + 1, sizeof(real *));
   wk->zeta = (real **) R_alloc(L + 1, sizeof(real *));
@@ -75,72 +135,13 @@ BBB_API void work_alloc(bbb_work *wk, const bbb_net *net, int rows) {
   wk->tmp = real_zeros(mw);
   wk->e = real_zeros(mw);
   wk->sigma2 = net->estimator == EST_LOCAL ? real_zeros(net->n_par) : NULL;
-}
-
-/* C = op(A) op(B) + beta C, by the BLAS (sgemm for real = float). Plain
- * loops were measured against OpenBLAS at the seed question's sizes
- * (3 -> 32 -> 1, 100 rows) and lost by half, so even tiny products go
- * to the BLAS. */
 #ifdef BBB_SINGLE
-#define GEMM F77_NAME(sgemm)
+  wk->blas = net->blas && blas_has_sgemm();
 #else
-#define GEMM F77_NAME(dgemm)
+  wk->blas = net->blas;
 #endif
-static void gemm1(const char *ta, const char *tb, int m, int n, int k,
-                  const real *a, int lda, const real *b, int ldb, real beta,
-                  real *c, int ldc) {
-  real one = 1;
-  GEMM(ta, tb, &m, &n, &k, &one, a, &lda, b, &ldb, &beta, c, &ldc FCONE
-       FCONE);
-}
-#undef GEMM
-
-/* Large products are computed in column blocks, whose number depends on
- * the shape only, and the blocks are shared between the engine's threads,
- * each calling the (single-threaded) BLAS on its own. bbb keeps
- * OpenBLAS's own threads off while it trains (blas_threads.c): a second
- * pool spins against the engine's. The blocks are the same whatever the
- * number of threads because a BLAS may compute an element differently
- * in a narrower product (OpenBLAS does: it has other kernels for small
- * products and for some row tails), so the result does not depend on
- * the threads. */
-#define GEMM_SPLIT_MIN (1 << 21)  /* multiply-adds */
-#define GEMM_BLOCK_COLS 64
-#define GEMM_MAX_BLOCKS 4
-
-static int gemm_blocks(int m, int n, int k) {
-  if ((double) m * n * k < GEMM_SPLIT_MIN) return 1;
-  int b = n / GEMM_BLOCK_COLS;
-  return b < 1 ? 1 : b > GEMM_MAX_BLOCKS ? GEMM_MAX_BLOCKS : b;
-}
-
-typedef struct {
-  const char *ta, *tb;
-  int m, n, k, lda, ldb, ldc, blocks;
-  const real *a, *b;
-  real beta, *c;
-} gemm_job;
-
-/* Block i of a product, its column boundaries on multiples of 16. */
-static void gemm_block(int i, void *p) {
-  const gemm_job *g = (const gemm_job *) p;
-  int units = (g->n + 15) / 16;
-  int from = units * i / g->blocks * 16;
-  int to = units * (i + 1) / g->blocks * 16;
-  to = to < g->n ? to : g->n;
-  const real *bi = g->tb[0] == 'N' ? g->b + (size_t) g->ldb * from :
-    g->b + from;
-  gemm1(g->ta, g->tb, g->m, to - from, g->k, g->a, g->lda, bi, g->ldb,
-        g->beta, g->c + (size_t) g->ldc * from, g->ldc);
-}
-
-static void gemm(int threads, const char *ta, const char *tb, int m, int n,
-                 int k, const real *a, int lda, const real *b, int ldb,
-                 real beta, real *c, int ldc) {
-  gemm_job g = {ta, tb, m, n, k, lda, ldb, ldc, gemm_blocks(m, n, k),
-                a, b, beta, c};
-  run_range(g.blocks, threads < g.blocks ? threads : g.blocks, gemm_block,
-            &g);
+  wk->gemm_ws = wk->blas ? NULL : R_alloc(gemm_ws_max(net, rows, threads) +
+                                          1, 1);
 }
 
 static void add_bias(real *z, const real *b, int rows, int n) {
@@ -245,7 +246,7 @@ BBB_API void mlp_forward(const bbb_net *net, const real *w, bbb_work *wk,
     int nin = net->width[l], nout = net->width[l + 1];
     real *z = wk->h[l + 1];
     const real *b = w + net->b_off[l];
-    gemm(wk->threads, "N", "N", rows, nout, nin, wk->h[l], rows,
+    gemm(wk, 0, 0, rows, nout, nin, wk->h[l], rows,
          w + net->w_off[l], nin, 0, z, rows);
     if (l < L - 1)
       activate(net->activation, z, b, rows, nout);
@@ -260,11 +261,11 @@ BBB_API void mlp_backward(const bbb_net *net, const real *w, bbb_work *wk,
   real *d = wk->delta, *next = wk->d1;
   for (int l = net->n_layers - 1; l >= 0; l--) {
     int nin = net->width[l], nout = net->width[l + 1];
-    gemm(wk->threads, "T", "N", nin, nout, rows, wk->h[l], rows, d, rows, 0,
+    gemm(wk, 1, 0, nin, nout, rows, wk->h[l], rows, d, rows, 0,
          wk->gmu + net->w_off[l], nin);
     col_sums(d, rows, nout, wk->gmu + net->b_off[l]);
     if (l == 0) break;
-    gemm(wk->threads, "N", "T", rows, nin, nout, d, rows,
+    gemm(wk, 0, 1, rows, nin, nout, d, rows,
          w + net->w_off[l], nin, 0, next, rows);
     activate_grad(net->activation, wk->h[l], next, (size_t) rows * nin);
     d = next;
@@ -285,11 +286,11 @@ BBB_API void mlp_forward_local(const bbb_net *net, const real *mu,
     int nin = net->width[l], nout = net->width[l + 1];
     size_t nz = (size_t) rows * nout;
     real *z = wk->h[l + 1], *s = wk->s[l + 1], *zeta = wk->zeta[l + 1];
-    gemm(wk->threads, "N", "N", rows, nout, nin, wk->h[l], rows,
+    gemm(wk, 0, 0, rows, nout, nin, wk->h[l], rows,
          mu + net->w_off[l], nin, 0, z, rows);
     add_bias(z, mu + net->b_off[l], rows, nout);
     square_into(wk->h[l], wk->tmp, (size_t) rows * nin);
-    gemm(wk->threads, "N", "N", rows, nout, nin, wk->tmp, rows,
+    gemm(wk, 0, 0, rows, nout, nin, wk->tmp, rows,
          wk->sigma2 + net->w_off[l], nin, 0, s, rows);
     add_bias(s, wk->sigma2 + net->b_off[l], rows, nout);
     for (size_t i = 0; i < nz; i++) {
@@ -310,18 +311,18 @@ BBB_API void mlp_backward_local(const bbb_net *net, const real *mu,
     int wo = net->w_off[l], bo = net->b_off[l];
     /* e = d(-log p)/d S^2 */
     for (size_t i = 0; i < nz; i++) e[i] = d[i] * zeta[i] / (2 * s[i]);
-    gemm(wk->threads, "T", "N", nin, nout, rows, wk->h[l], rows, d, rows, 0,
+    gemm(wk, 1, 0, nin, nout, rows, wk->h[l], rows, d, rows, 0,
          wk->gmu + wo, nin);
     col_sums(d, rows, nout, wk->gmu + bo);
     square_into(wk->h[l], wk->tmp, (size_t) rows * nin);
-    gemm(wk->threads, "T", "N", nin, nout, rows, wk->tmp, rows, e, rows, 0,
+    gemm(wk, 1, 0, nin, nout, rows, wk->tmp, rows, e, rows, 0,
          wk->gsig + wo, nin);
     col_sums(e, rows, nout, wk->gsig + bo);
     for (int j = wo; j < bo + nout; j++) wk->gsig[j] *= 2 * sigma[j];
     if (l == 0) break;
-    gemm(wk->threads, "N", "T", rows, nin, nout, d, rows, mu + wo, nin, 0,
+    gemm(wk, 0, 1, rows, nin, nout, d, rows, mu + wo, nin, 0,
          next, rows);
-    gemm(wk->threads, "N", "T", rows, nin, nout, e, rows, wk->sigma2 + wo,
+    gemm(wk, 0, 1, rows, nin, nout, e, rows, wk->sigma2 + wo,
          nin, 0, wk->tmp, rows);
     const real *h = wk->h[l];
     size_t nh = (size_t) rows * nin;
@@ -332,17 +333,6 @@ BBB_API void mlp_backward_local(const bbb_net *net, const real *mu,
   }
 }
 
-/* For the benchmarks: `reps` products of one shape as the engine makes
- * them on `threads` threads (C = op(A) op(B), m x n, inner dimension k),
- * on constant data. */
-int GEMM_BENCH(const char *ta, const char *tb, int m, int n, int k,
-               int reps, int threads) {
-  int lda = ta[0] == 'N' ? m : k, ldb = tb[0] == 'N' ? k : n;
-  real *a = real_zeros((size_t) m * k), *b = real_zeros((size_t) k * n);
-  real *c = real_zeros((size_t) m * n);
-  for (size_t i = 0; i < (size_t) m * k; i++) a[i] = (real) 0.5;
-  for (size_t i = 0; i < (size_t) k * n; i++) b[i] = (real) 0.25;
-  for (int r = 0; r < reps; r++)
-    gemm(threads, ta, tb, m, n, k, a, lda, b, ldb, 0, c, m);
-  return c[0] > 0;
-}
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC pop_options
+#endif

@@ -11,7 +11,10 @@
 #include <R.h>
 #include <string.h>
 #include "bbb.h"
-#include "train.h"
+#include "objective.h"
+#include "posterior.h"
+#include "prior.h"
+#include "trainer.h"
 
 double objective_eval(bbb_trainer *tr, double *theta, const double *noise,
                       int rows, double kl_w, double *nll, double *kl) {

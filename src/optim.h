@@ -9,6 +9,14 @@
 #include "bbb.h"
 #include "vmath.h"
 
+/* The optimiser's settings, as given. */
+typedef struct {
+  int kind;             /* OPT_SGD or OPT_ADAM */
+  double lr, momentum, beta1, beta2, eps;
+  double rho_rate;      /* the rho's step is rho_rate times the mu's (0:
+                           rho held, as in the warm-up of training) */
+} bbb_optim;
+
 /* In the engine's precision, like the parameters they update. */
 typedef struct {
   int adam;
@@ -20,11 +28,6 @@ typedef struct {
 BBB_API void optim_step_setup(const bbb_optim *o, double t, bbb_step *st);
 BBB_API int optim_update_one(const bbb_step *st, real *theta, real *m,
                              real *v, double g);
-BBB_API void posterior_pass(const bbb_net *net, const bbb_step *st, int add,
-                            double kl_w, double scale, real *theta, real *m,
-                            real *v, bbb_sample *smp, const bbb_work *wk,
-                            real *g, int from, int to, double *check,
-                            double *kl);
 
 /* Updates theta, m and v for gradient g; returns a value that is finite
  * exactly when the new theta and optimiser state are finite. */

@@ -18,17 +18,24 @@
  * parameter (mask 0) is exactly zero: sigma 0, no gradient, no KL term.
  * The constant -0.5 log(2 pi) is left out of log q as of log P (prior.h).
  */
-/* Let GCC vectorise loops with selects (see vmath.h). */
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("no-trapping-math")
-#endif
 #define R_NO_REMAP
 #include <R.h>
 #include <string.h>
 #include "bbb.h"
 #include "optim.h"
+#include "posterior.h"
 #include "prior.h"
+#include "rng.h"
+#include "scratch.h"
 #include "vmath.h"
+
+/* Let GCC vectorise loops with selects (see vmath.h). Scoped to this
+ * file's functions (single.c includes it beside others); the inline
+ * functions of the headers above take it on where they are inlined. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC push_options
+#pragma GCC optimize("no-trapping-math")
+#endif
 
 BBB_API void sample_alloc(bbb_sample *smp, int n_par) {
   smp->sigma = real_zeros(n_par);
@@ -324,3 +331,7 @@ BBB_API void posterior_moments(const bbb_net *net, const real *mu,
     moments[gr] += sum;
   }
 }
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC pop_options
+#endif

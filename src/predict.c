@@ -19,7 +19,10 @@
 #include <omp.h>
 #endif
 #include "bbb.h"
-#include "train.h"
+#include "mlp.h"
+#include "predict.h"
+#include "rng.h"
+#include "trainer.h"
 
 #define BLOCK_ROWS 256   /* a block of hidden units stays in cache */
 #define GROUP_MAX 64

@@ -16,7 +16,7 @@
 #include <R.h>
 #include <Rmath.h>
 #include <math.h>
-#include "bbb.h"
+#include "prior.h"
 
 void prior_setup(bbb_prior *p, int kind, double pi, double s1, double s2) {
   p->kind = kind;

@@ -7,6 +7,14 @@
 #include "bbb.h"
 #include "vmath.h"
 
+/* The constants of p (prior.c), in double. */
+void prior_setup(bbb_prior *p, int kind, double pi, double s1, double s2);
+/* The groups of parameters sharing a prior, and empirical Bayes: new
+ * scales from the groups' moments, and the hyperprior's -log density. */
+void prior_groups(bbb_net *net, const int *from, int n_groups);
+void eb_rescale(const bbb_net *net, const double *moments);
+double eb_penalty(const bbb_net *net);
+
 /* The constants of bbb_prior in the engine's precision: arithmetic with
  * a double constant would turn a float loop into a double one. */
 typedef struct {

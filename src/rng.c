@@ -1,37 +1,21 @@
-/* Random numbers: xoshiro256++ (Blackman and Vigna 2019) with a 128-layer
- * ziggurat for normals (Marsaglia and Tsang 2000, in Doornik's 2005 form,
- * which takes the layer index and the uniform from independent bits).
- * Streams are seeded from R's RNG at each entry point, so set.seed()
- * reproduces a fit; no R API is called from here after seeding. */
-/* Let GCC vectorise loops with selects (see vmath.h). */
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("no-trapping-math")
-#endif
+/* Random numbers: xoshiro256++ (Blackman and Vigna 2019), and normals in
+ * bulk by Box and Muller from eight streams side by side. Streams are
+ * seeded from R's RNG at each entry point, so set.seed() reproduces a fit;
+ * no R API is called from here after seeding. */
 #define R_NO_REMAP
 #include <R.h>
 #include <math.h>
 #include <string.h>
 #include "bbb.h"
+#include "rng.h"
 #include "vmath.h"
 
-#define ZIG_C 128
-#define ZIG_R 3.442619855899
-#define ZIG_V 9.91256303526217e-3
-
-static double zig_x[ZIG_C + 1], zig_r[ZIG_C];
-
-/* Layer edges; called once when the package is loaded. */
-void rng_init_tables(void) {
-  double f = exp(-0.5 * ZIG_R * ZIG_R);
-  zig_x[0] = ZIG_V / f;
-  zig_x[1] = ZIG_R;
-  zig_x[ZIG_C] = 0;
-  for (int i = 2; i < ZIG_C; i++) {
-    zig_x[i] = sqrt(-2 * log(ZIG_V / zig_x[i - 1] + f));
-    f = exp(-0.5 * zig_x[i] * zig_x[i]);
-  }
-  for (int i = 0; i < ZIG_C; i++) zig_r[i] = zig_x[i + 1] / zig_x[i];
-}
+/* Let GCC vectorise loops with selects (see vmath.h), in this file's
+ * functions only, as in mlp.c, posterior.c and family.c. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC push_options
+#pragma GCC optimize("no-trapping-math")
+#endif
 
 static inline uint64_t rotl(uint64_t x, int k) {
   return (x << k) | (x >> (64 - k));
@@ -66,38 +50,6 @@ uint64_t rng_next(bbb_rng *r) {
   s[2] ^= t;
   s[3] = rotl(s[3], 45);
   return out;
-}
-
-/* Uniform on the open interval (0, 1), 53 bits. */
-double rng_unif(bbb_rng *r) {
-  return ((double) (rng_next(r) >> 11) + 0.5) * 0x1.0p-53;
-}
-
-static double norm_tail(bbb_rng *r, int negative) {
-  double x, y;
-  do {
-    x = log(rng_unif(r)) / ZIG_R;
-    y = log(rng_unif(r));
-  } while (-2 * y < x * x);
-  return negative ? x - ZIG_R : ZIG_R - x;
-}
-
-double rng_norm(bbb_rng *r) {
-  for (;;) {
-    uint64_t bits = rng_next(r);
-    int i = (int) (bits & 0x7F);
-    double u = 2 * (((double) (bits >> 11) + 0.5) * 0x1.0p-53) - 1;
-    if (fabs(u) < zig_r[i]) return u * zig_x[i];
-    if (i == 0) return norm_tail(r, u < 0);
-    double x = u * zig_x[i];
-    double f0 = exp(-0.5 * (zig_x[i] * zig_x[i] - x * x));
-    double f1 = exp(-0.5 * (zig_x[i + 1] * zig_x[i + 1] - x * x));
-    if (f1 + rng_unif(r) * (f0 - f1) < 1.0) return x;
-  }
-}
-
-void rng_norm_fill(bbb_rng *r, double *x, int n) {
-  for (int i = 0; i < n; i++) x[i] = rng_norm(r);
 }
 
 /* Eight xoshiro256++ streams side by side, for normals in bulk: each lane
@@ -168,3 +120,7 @@ void vrng_norm_fill(bbb_vrng *r, float *x, int n) {
     }
   }
 }
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC pop_options
+#endif

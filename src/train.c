@@ -17,8 +17,17 @@
 #include <math.h>
 #include <string.h>
 #include "bbb.h"
+#include "data.h"
+#include "family.h"
+#include "mlp.h"
 #include "optim.h"
+#include "posterior.h"
+#include "rng.h"
+#include "scratch.h"
+#include "threads.h"
 #include "train.h"
+#include "prior.h"
+#include "trainer.h"
 
 /* sum_grad: the gradient is summed in tr->g (several samples a step, or
  * the objective's gradient); otherwise each sample updates directly. */
@@ -27,8 +36,7 @@ BBB_API void trainer_alloc(bbb_trainer *tr, const bbb_net *net, int rows,
   tr->net = net;
   tr->threads = threads < 1 ? 1 : threads;
   tr->n_chunks = (net->n_par + BBB_CHUNK - 1) / BBB_CHUNK;
-  work_alloc(&tr->wk, net, rows);
-  tr->wk.threads = tr->threads;
+  work_alloc(&tr->wk, net, rows, tr->threads);
   sample_alloc(&tr->smp, net->n_par);
   tr->g = sum_grad ? real_zeros(2 * (size_t) net->n_par + 1) : NULL;
   tr->kl_chunk = (double *) R_alloc(tr->n_chunks, sizeof(double));

@@ -95,10 +95,8 @@ fuzz_child <- function(n_iter, seed, log_file) {
     threads = list(hidden = 5L, threads = 2L, validation = 0.25)
   )
   ys$threads <- ys$gaussian
-  if (isTRUE(ns$single_available())) {
-    fit_args$single <- list(hidden = 5L, precision = "single")
-    ys$single <- ys$gaussian
-  }
+  fit_args$single <- list(hidden = 5L, precision = "single")
+  ys$single <- ys$gaussian
   driver_errors <- character()
   drive <- function(what, expr) {
     tryCatch(expr, error = function(e) {
@@ -116,14 +114,15 @@ fuzz_child <- function(n_iter, seed, log_file) {
     drive(paste("gradient", fam), shadow$bbb_gradient(fit, x, ys[[fam]]))
   }
   drive("engine_rnorm", shadow$engine_rnorm(50L))
-  drive("engine_rnorm", shadow$engine_rnorm(50L, "ziggurat"))
-  drive("single_available", shadow$single_available())
-  # Routines that bbb's R code does not call (benchmarks): valid sets by
-  # hand, used while their number of arguments matches. A routine without
+  # Routines that the calls above may not reach: valid sets by hand, used
+  # while their number of arguments matches. A routine without
   # arguments needs none.
   fallback <- list(
-    bbb_gemm_bench = list(shape = c(8L, 8L, 8L), ops = c("N", "T"),
-                          reps = 2L, single = FALSE, threads = 2L),
+    bbb_gemm = list(a = matrix(as.double(1:6), 2L, 3L),
+                    b = matrix(as.double(1:6), 3L, 2L),
+                    c = matrix(0, 2L, 2L), ta = FALSE, tb = FALSE,
+                    beta = FALSE, single = FALSE, threads = 2L,
+                    kernel = NULL),
     bbb_design_rows = list(x = matrix(as.double(1:6), 3L, 2L),
                            center = c(1, 2), scale = c(1, 0.5))
   )

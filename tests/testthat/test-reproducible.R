@@ -41,9 +41,7 @@ test_that("results do not depend on the number of threads", {
   # column block by column block, in both precisions and both estimators.
   x <- matrix(stats::rnorm(60000), 300, 200)
   y <- x[, 1] + stats::rnorm(300)
-  precisions <- if (bbb:::single_available()) c("double", "single") else
-    "double"
-  for (precision in precisions) for (estimator in c("weight", "local")) {
+  for (precision in c("double", "single")) for (estimator in c("weight", "local")) {
     fits <- lapply(1:2, function(th) {
       set.seed(6)
       bbb_fit(x, y, hidden = c(300, 100), epochs = 2, threads = th,
@@ -118,9 +116,6 @@ test_that("splitting the epochs into engine calls does not change a fit", {
     list(precision = "single"),
     list(precision = "single", prior = prior_gaussian(), n_samples = 2L)
   )
-  if (!bbb:::single_available()) {
-    variants <- Filter(function(v) v$precision == "double", variants)
-  }
   for (v in variants) {
     fit <- do.call(bbb_fit, c(list(x, y, hidden = 50, epochs = 1,
                                    batch_size = 32, verbose = FALSE), v))

@@ -114,8 +114,7 @@ test_that("a diverging fit stops with an error, or restores", {
             verbose = FALSE),
     "non-finite in epoch"
   )
-  precisions <- c("double", if (bbb:::single_available()) "single")
-  for (precision in precisions) {
+  for (precision in c("double", "single")) {
     set.seed(11)
     expect_warning(
       fit <- bbb_fit(x, y, family = "poisson", lr = 1e6, epochs = 50,
@@ -143,7 +142,6 @@ test_that("a diverging fit stops with an error, or restores", {
 })
 
 test_that("single precision trains to the same fit as double", {
-  skip_if_not(bbb:::single_available(), "the BLAS has no sgemm")
   set.seed(11)
   x <- matrix(stats::rnorm(2000), 400, 5)
   y <- factor(1 + (x[, 1] > 0) + (x[, 2] > 0.5))
@@ -164,7 +162,6 @@ test_that("single precision trains to the same fit as double", {
 })
 
 test_that("single precision gathers large minibatches from a row copy", {
-  skip_if_not(bbb:::single_available(), "the BLAS has no sgemm")
   set.seed(13)
   x <- matrix(stats::rnorm(4096 * 256, 3, 2), 4096, 256)
   y <- x[, 1] - x[, 2] + stats::rnorm(4096)

@@ -1,10 +1,14 @@
-/* The engine runs its own threads (the `threads` argument) over the
+/* The engine's threads: loops shared by a team of OpenMP threads, and the
+ * guard that keeps the BLAS's own threads off while the engine runs.
+ *
+ * The engine runs its own threads (the `threads` argument) over the
  * parameters, the minibatch gather and groups of posterior draws, and
- * wants a single-threaded BLAS meanwhile: a second pool of threads on the same
- * cores (OpenBLAS's own) spins against the first and slows both, often by
- * several times. OpenBLAS is asked through its own API, looked up at run
- * time, so that bbb still works with any BLAS; the count is put back when
- * the engine returns, also after an error or an interrupt (ffi.c). */
+ * wants a single-threaded BLAS meanwhile: a second pool of threads on the
+ * same cores (OpenBLAS's own) spins against the first and slows both,
+ * often by several times. OpenBLAS is asked through its own API, looked up
+ * at run time, so that bbb still works with any BLAS; the count is put
+ * back when the engine returns, also after an error or an interrupt
+ * (ffi.c). */
 #if defined(__unix__) || defined(__APPLE__)
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -12,7 +16,26 @@
 #include <dlfcn.h>
 #include <stddef.h>
 #include <string.h>
+#endif
+#include "threads.h"
 
+/* A loop is only handed to OpenMP when it will run on two threads or
+ * more: an OpenMP region costs a system call even on one thread (the
+ * closing barrier wakes its waiters unconditionally), a tenth of a small
+ * network's step. */
+void run_range(int n, int threads, void (*body)(int, void *), void *ctx) {
+  if (threads > 1 && n > 1) {
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(threads) schedule(static)
+#endif
+    for (int i = 0; i < n; i++) body(i, ctx);
+  } else {
+    for (int i = 0; i < n; i++) body(i, ctx);
+  }
+}
+
+/* The BLAS thread guard. */
+#if defined(__unix__) || defined(__APPLE__)
 typedef int (*get_fn)(void);
 typedef void (*set_fn)(int);
 

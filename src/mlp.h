@@ -1,0 +1,21 @@
+/* Forward and backward passes of one draw (mlp.c), in the engine's
+ * precision. */
+#ifndef BBB_MLP_H
+#define BBB_MLP_H
+
+#include "bbb.h"
+
+/* Scratch for passes on up to `rows` rows, whose products run on
+ * `threads` threads. */
+BBB_API void work_alloc(bbb_work *wk, const bbb_net *net, int rows,
+                        int threads);
+BBB_API void mlp_forward(const bbb_net *net, const real *w, bbb_work *wk,
+                         int rows);
+BBB_API void mlp_backward(const bbb_net *net, const real *w, bbb_work *wk,
+                          int rows);
+BBB_API void mlp_forward_local(const bbb_net *net, const real *mu,
+                               const real *sigma, bbb_work *wk, int rows);
+BBB_API void mlp_backward_local(const bbb_net *net, const real *mu,
+                                const real *sigma, bbb_work *wk, int rows);
+
+#endif
