@@ -19,7 +19,7 @@ n <- 4000L
 x <- matrix(stats::rnorm(n * 8L), n, 8L,
             dimnames = list(NULL, paste0("x", 1:8)))
 y <- sin(x[, 1]) + x[, 2] * x[, 3] + stats::rnorm(n, sd = 0.3)
-fit_args <- list(hidden = c(64L, 64L), epochs = 60L, batch_size = 64L)
+fit_args <- list(hidden = c(64L, 64L), epochs = 200L, batch_size = 64L)
 
 jobs <- list(
   cv = function() {
@@ -41,6 +41,15 @@ plans <- list(
   sequential = function() future::plan("sequential"),
   multisession = function() future::plan("multisession", workers = 2L)
 )
+# The machine's load (1-minute average, Linux) around the timed runs: with
+# two workers on two cores, other processes slow the parallel runs most.
+load_avg <- function() {
+  if (file.exists("/proc/loadavg")) {
+    as.numeric(strsplit(readLines("/proc/loadavg"), " ")[[1L]][1L])
+  } else {
+    NA_real_
+  }
+}
 times <- list()
 prints <- list()
 for (p in names(plans)) {
@@ -48,6 +57,7 @@ for (p in names(plans)) {
   invisible(jobs$ensemble())    # warm-up: start workers, load bbb
   for (j in names(jobs)) prints[[paste(p, j)]] <- fingerprint(jobs[[j]]())
 }
+load_before <- load_avg()
 for (r in seq_len(reps)) {
   for (p in names(plans)) {
     plans[[p]]()
@@ -71,6 +81,8 @@ wide$identical <- vapply(wide$job, function(j) {
 }, NA)
 wide$reps <- reps
 wide$cores <- parallel::detectCores()
+wide$load_before <- load_before
+wide$load_after <- load_avg()
 print(wide, row.names = FALSE)
 dir.create("bench/results", showWarnings = FALSE, recursive = TRUE)
 utils::write.csv(wide, "bench/results/futures.csv", row.names = FALSE)

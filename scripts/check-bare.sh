@@ -28,6 +28,16 @@ while read -r lib; do
 done < <(Rscript --vanilla -e 'cat(setdiff(.libPaths(), .Library), sep = "\n")')
 export R_LIBS_SITE="$farm" R_LIBS_USER="$farm" R_LIBS=""
 Rscript --vanilla -e 'for (p in commandArgs(TRUE)) if (nzchar(system.file(package = p))) stop("not hidden: ", p)' "${hide[@]}"
+# With suggested packages missing, --as-cran looks them up in CRAN's web
+# database of packages (are they orphaned?), which the package registry
+# reachable here does not serve: R_CRAN_WEB points that look-up at a local
+# stand-in with no packages, so none counts as orphaned (the other checks
+# are unchanged).
+web="$(mktemp -d)"
+trap 'rm -rf "$farm" "$web"' EXIT
+mkdir -p "$web/web/packages"
+Rscript --vanilla -e 'saveRDS(data.frame(Package = character(0), Maintainer = character(0)), commandArgs(TRUE), compress = "gzip")' "$web/web/packages/packages.rds"
+export R_CRAN_WEB="file://$web"
 export _R_CHECK_FORCE_SUGGESTS_=false
 BBB_CHECK_NO_SETUP=1 BBB_CHECK_ALLOWED_NOTES='checking package dependencies' \
   bash "$repo/scripts/check.sh"
