@@ -26,9 +26,10 @@
 #'   With `interval = "credible"` or `"prediction"` also `.lower` and
 #'   `.upper`.
 #'
-#' Estimates are on the scale the network works on: inputs standardized
-#' when the fit was made with `standardize = TRUE`, as the weights of
-#' [coef.bbb_fit()].
+#' Estimates and standard errors are those of [coef.bbb_fit()]: on the
+#' original scale of the inputs (and of a gaussian response), exact for the
+#' mean-field posterior; `snr` is that of [snr()], on the scale the network
+#' was trained on.
 #'
 #' @param x A `bbb_fit`.
 #' @param summary `"weight"` or `"layer"`.
@@ -41,6 +42,7 @@
 #' @param interval `"none"`, `"credible"` or `"prediction"`, as for
 #'   [predict.bbb_fit()].
 #' @param nsamples Number of posterior draws for `augment()`.
+#' @param seed As for [predict.bbb_fit()].
 #' @param ... Not used.
 #' @return A tibble if \pkg{tibble} is installed, otherwise a data frame.
 #' @name tidy.bbb_fit
@@ -105,7 +107,7 @@ glance.bbb_fit <- function(x, ...) {
 #' @exportS3Method generics::augment
 augment.bbb_fit <- function(x, data = NULL, newdata = NULL,
                             interval = "none", conf.level = 0.95,
-                            nsamples = 1000L, ...) {
+                            nsamples = 1000L, seed = x$seed, ...) {
   check_no_dots(..., fn = "augment()")
   check_choice(interval, c("none", "credible", "prediction"), "interval")
   check_number(conf.level, "conf.level", lower = 0, upper = 1, open = TRUE)
@@ -142,7 +144,8 @@ augment.bbb_fit <- function(x, data = NULL, newdata = NULL,
   } else {
     model_inputs(x, df)
   }
-  mu <- drop_k(engine_draws(x, pred_x, nsamples, "response"), x)
+  d <- seeded_draws(x, pred_x, nsamples, "response", seed)
+  mu <- drop_k(d, x)
   if (x$family == "multinomial") {
     p <- apply(mu, c(2L, 3L), mean)
     df$.fitted <- factor(x$levels[max.col(p, ties.method = "first")],
@@ -159,8 +162,17 @@ augment.bbb_fit <- function(x, data = NULL, newdata = NULL,
     df$.resid <- as.numeric(y_obs) - df$.fitted
   }
   if (interval != "none") {
-    src <- if (interval == "prediction") draw_response(x, mu) else mu
-    q <- col_quantiles(src, c((1 - conf.level) / 2, (1 + conf.level) / 2))
+    # the response noise from the same seeded stream, after the weights
+    src <- if (interval == "prediction") {
+      with_draw_seed(check_seed(seed), {
+        invisible(new_seed())
+        draw_response(x, d)
+      })
+    } else {
+      mu
+    }
+    q <- draw_quantiles(src, c((1 - conf.level) / 2, (1 + conf.level) / 2),
+                        interval == "prediction" && x$family != "gaussian")
     df$.lower <- q[1L, ]
     df$.upper <- q[2L, ]
   }

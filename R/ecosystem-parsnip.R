@@ -115,7 +115,7 @@ register_parsnip_engine <- function() {
     model = "mlp", eng = "bbb", mode = "classification", type = "prob",
     value = list(pre = NULL, post = parsnip_prob, func = c(fun = "predict"),
                  args = list(object = fit_obj, newdata = new_data,
-                             type = "response"))
+                             type = "prob"))
   )
   invisible(TRUE)
 }
@@ -127,15 +127,11 @@ parsnip_interval <- function(results, object) {
                  .pred_upper = unname(results[, "upr"]))
 }
 
-# The posterior mean probabilities as a data frame with a column per class
-# (parsnip names them .pred_<class>): predict(type = "response") gives the
-# probability of the second class for a binomial fit, an n x K matrix for a
-# multinomial one.
+# The posterior mean probabilities (predict(type = "prob"): n x K, the
+# levels as column names) as the tibble parsnip wants (it names the
+# columns .pred_<class>).
 parsnip_prob <- function(results, object) {
-  fit <- object$fit
-  lev <- fit$levels %||% c("0", "1")
-  p <- if (fit$family == "binomial") cbind(1 - results, results) else results
-  p <- as.data.frame(unname(p))
-  names(p) <- lev
+  p <- as.data.frame(unname(results))
+  names(p) <- colnames(results)
   tibble::as_tibble(p)
 }

@@ -11,14 +11,17 @@
 #' multinomial fit; with several hidden layers, unit `h2.5` is unit 5 of the
 #' second). `posterior::subset_draws(d, variable = "W1")` selects a layer.
 #'
-#' The weights act on the standardized inputs (and, for a gaussian fit, a
-#' standardized response) when the fit was made with `standardize = TRUE`.
+#' The draws are those of [as.matrix.bbb_fit()]: of the network on the
+#' original scale of the inputs (and of a gaussian response), whatever
+#' `standardize` did, so their means and sds are those of [coef.bbb_fit()];
+#' `scale = "standardized"` gives the parameters as trained.
 #' The noise sd of a gaussian fit is a point estimate (see
 #' [sigma.bbb_fit()]), not a draw, so it is not among the variables. A
 #' pruned parameter (see [prune()]) is exactly zero in every draw.
 #'
 #' @param x A `bbb_fit`.
 #' @param ndraws Number of draws.
+#' @param seed,scale As for [as.matrix.bbb_fit()].
 #' @param ... Not used.
 #' @return A `draws_matrix` or `draws_df` of \pkg{posterior}: one chain of
 #'   `ndraws` independent draws.
@@ -33,28 +36,33 @@ NULL
 
 #' @rdname as_draws_df.bbb_fit
 #' @exportS3Method posterior::as_draws_matrix
-as_draws_matrix.bbb_fit <- function(x, ndraws = 1000L, ...) {
+as_draws_matrix.bbb_fit <- function(x, ndraws = 1000L, seed = x$seed,
+                                    scale = "original", ...) {
   check_no_dots(..., fn = "as_draws_matrix()")
-  posterior::as_draws_matrix(weight_draws(x, ndraws))
+  posterior::as_draws_matrix(weight_draws(x, ndraws, seed, scale))
 }
 
 #' @rdname as_draws_df.bbb_fit
 #' @exportS3Method posterior::as_draws_df
-as_draws_df.bbb_fit <- function(x, ndraws = 1000L, ...) {
+as_draws_df.bbb_fit <- function(x, ndraws = 1000L, seed = x$seed,
+                                scale = "original", ...) {
   check_no_dots(..., fn = "as_draws_df()")
-  posterior::as_draws_df(posterior::as_draws_matrix(weight_draws(x, ndraws)))
+  posterior::as_draws_df(posterior::as_draws_matrix(weight_draws(x, ndraws,
+                                                                 seed, scale)))
 }
 
 #' @rdname as_draws_df.bbb_fit
 #' @exportS3Method posterior::as_draws
-as_draws.bbb_fit <- function(x, ndraws = 1000L, ...) {
-  as_draws_matrix.bbb_fit(x, ndraws = ndraws, ...)
+as_draws.bbb_fit <- function(x, ndraws = 1000L, seed = x$seed,
+                             scale = "original", ...) {
+  as_draws_matrix.bbb_fit(x, ndraws = ndraws, seed = seed, scale = scale, ...)
 }
 
 # ndraws x n_params draws of the weights, columns named as in param_table().
-weight_draws <- function(fit, ndraws) {
+weight_draws <- function(fit, ndraws, seed, scale) {
   ndraws <- check_count(ndraws, "ndraws")
-  draws <- as.matrix.bbb_fit(fit, nsamples = ndraws)
+  draws <- as.matrix.bbb_fit(fit, nsamples = ndraws, seed = seed,
+                             scale = scale)
   colnames(draws) <- param_table(fit)$term
   draws
 }

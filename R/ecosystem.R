@@ -45,6 +45,12 @@
 #'   of `newdata` (coded as the response of the fit), if `newdata` does not
 #'   hold it.
 #' @param ndraws Number of posterior draws (rows of the result).
+#' @param seed As for [predict.bbb_fit()]: by default the seed stored in the
+#'   fit, so that a call gives the same draws every time and the methods
+#'   share their weight draws (draw `s` of `log_lik()` and of
+#'   `posterior_epred()` come from the same weights, as the draws of an
+#'   MCMC fit do); a number draws another set; `NULL` draws from R's random
+#'   number stream.
 #' @param transform For `posterior_linpred()`: `TRUE` returns draws of the
 #'   mean of the response, as `posterior_epred()` does.
 #' @param prob Probability of the central interval.
@@ -73,52 +79,53 @@ NULL
 
 #' @rdname bbb-rstantools
 #' @exportS3Method rstantools::posterior_predict
-posterior_predict.bbb_fit <- function(object, newdata = NULL,
-                                      ndraws = 1000L, ...) {
+posterior_predict.bbb_fit <- function(object, newdata = NULL, ndraws = 1000L,
+                                      seed = object$seed, ...) {
   check_no_dots(..., fn = "posterior_predict()")
-  mu <- epred_draws(object, newdata, ndraws)
-  draws <- draw_response(object, mu)
-  name_draw_cols(draws, mu)
+  x <- model_inputs(object, newdata)
+  d <- seeded_draws(object, x, ndraws, "response", seed,
+                    then = function(d) draw_response(object, d))
+  colnames(d) <- rownames(x)
+  d
 }
 
 #' @rdname bbb-rstantools
 #' @exportS3Method rstantools::posterior_epred
 posterior_epred.bbb_fit <- function(object, newdata = NULL, ndraws = 1000L,
-                                    ...) {
+                                    seed = object$seed, ...) {
   check_no_dots(..., fn = "posterior_epred()")
-  epred_draws(object, newdata, ndraws)
+  x <- model_inputs(object, newdata)
+  name_draws(drop_k(seeded_draws(object, x, ndraws, "response", seed),
+                    object), object, x)
 }
 
 #' @rdname bbb-rstantools
 #' @exportS3Method rstantools::posterior_linpred
 posterior_linpred.bbb_fit <- function(object, transform = FALSE,
-                                      newdata = NULL, ndraws = 1000L, ...) {
+                                      newdata = NULL, ndraws = 1000L,
+                                      seed = object$seed, ...) {
   check_no_dots(..., fn = "posterior_linpred()")
   check_flag(transform, "transform")
-  if (transform) return(epred_draws(object, newdata, ndraws))
+  if (transform) {
+    return(posterior_epred.bbb_fit(object, newdata, ndraws, seed))
+  }
   x <- model_inputs(object, newdata)
-  eta <- engine_draws(object, x, check_count(ndraws, "ndraws"), "link")
+  eta <- drop_k(seeded_draws(object, x, ndraws, "link", seed), object)
+  # the gaussian link is the identity: eta on the scale of y
   if (object$family == "gaussian") {
     eta <- eta * object$y_scale + object$y_center
   }
-  eta <- drop_k(eta, object)
-  if (object$family == "multinomial") {
-    dimnames(eta) <- list(NULL, rownames(x), object$levels)
-  } else {
-    colnames(eta) <- rownames(x)
-  }
-  eta
+  name_draws(eta, object, x)
 }
 
 #' @rdname bbb-rstantools
 #' @exportS3Method rstantools::log_lik
 log_lik.bbb_fit <- function(object, newdata = NULL, y = NULL,
-                            ndraws = 1000L, ...) {
+                            ndraws = 1000L, seed = object$seed, ...) {
   check_no_dots(..., fn = "log_lik()")
-  ndraws <- check_count(ndraws, "ndraws")
   obs <- observed_rows(object, newdata, y)
-  eta <- engine_draws(object, obs$x, ndraws, "link")
-  ll <- log_density_draws(object, eta, obs$y, scaled = FALSE)
+  eta <- seeded_draws(object, obs$x, ndraws, "link", seed)
+  ll <- log_lik_draws(object, eta, obs$y, scaled = FALSE)
   if (!all(is.finite(ll))) {
     abort("The log-likelihood is non-finite for some draws and rows; ",
           "is a count or class impossible under the fit?")
@@ -130,44 +137,52 @@ log_lik.bbb_fit <- function(object, newdata = NULL, y = NULL,
 #' @rdname bbb-rstantools
 #' @exportS3Method rstantools::predictive_interval
 predictive_interval.bbb_fit <- function(object, prob = 0.9, newdata = NULL,
-                                        ndraws = 1000L, ...) {
+                                        ndraws = 1000L, seed = object$seed,
+                                        ...) {
   check_no_dots(..., fn = "predictive_interval()")
   check_number(prob, "prob", lower = 0, upper = 1, open = TRUE)
   if (object$family == "multinomial") {
     abort("`predictive_interval()` needs an ordered response; a ",
           "multinomial fit has classes: use `posterior_epred()`.")
   }
-  draws <- posterior_predict.bbb_fit(object, newdata, ndraws)
+  draws <- posterior_predict.bbb_fit(object, newdata, ndraws, seed)
   probs <- c((1 - prob) / 2, (1 + prob) / 2)
-  q <- t(col_quantiles(draws, probs))
+  q <- t(draw_quantiles(draws, probs, object$family != "gaussian"))
   dimnames(q) <- list(colnames(draws), paste0(100 * probs, "%"))
   q
 }
 
 #' @rdname bbb-rstantools
 #' @exportS3Method loo::loo
-loo.bbb_fit <- function(x, newdata = NULL, y = NULL, ndraws = 1000L, ...) {
-  ll <- log_lik.bbb_fit(x, newdata = newdata, y = y, ndraws = ndraws)
+loo.bbb_fit <- function(x, newdata = NULL, y = NULL, ndraws = 1000L,
+                        seed = x$seed, ...) {
+  ll <- log_lik.bbb_fit(x, newdata = newdata, y = y, ndraws = ndraws,
+                        seed = seed)
   loo::loo(ll, r_eff = rep(1, ncol(ll)), ...)
 }
 
-# Draws of the mean function on the response scale: ndraws x n, or
-# ndraws x n x K class probabilities for a multinomial fit.
-epred_draws <- function(object, newdata, ndraws) {
+# Draws from the engine (ndraws x n x K) with R's random numbers set by
+# `seed` as predict() sets them: the same seed and ndraws give the same
+# weight draws in every method, on the link or the response scale. `then`
+# runs within the seeded stream (the response noise of
+# posterior_predict()).
+seeded_draws <- function(object, x, ndraws, scale, seed, then = NULL) {
   ndraws <- check_count(ndraws, "ndraws")
-  x <- model_inputs(object, newdata)
-  mu <- drop_k(engine_draws(object, x, ndraws, "response"), object)
-  if (object$family == "multinomial") {
-    dimnames(mu) <- list(NULL, rownames(x), object$levels)
-  } else {
-    colnames(mu) <- rownames(x)
-  }
-  mu
+  seed <- check_seed(seed)
+  with_draw_seed(seed, {
+    d <- engine_draws(object, x, ndraws, scale, new_seed())
+    if (is.null(then)) d else then(d)
+  })
 }
 
-name_draw_cols <- function(draws, mu) {
-  colnames(draws) <- dimnames(mu)[[2L]]
-  draws
+# Names the observations (and classes) of a draws matrix or array.
+name_draws <- function(d, object, x) {
+  if (length(dim(d)) == 3L) {
+    dimnames(d) <- list(NULL, rownames(x), object$levels)
+  } else {
+    colnames(d) <- rownames(x)
+  }
+  d
 }
 
 # The design and the engine-coded response (standardized for a gaussian

@@ -24,7 +24,9 @@
 #'   `epochs`, ...); `verbose` defaults to `FALSE`.
 #' @param members Number of fits.
 #' @return An object of class `bbb_ensemble`: a list with `fits` (the
-#'   `members` fits) and `call`.
+#'   `members` fits), `seed` (the default seed of its predictions, drawn
+#'   from R's random numbers after the fits, as [bbb_fit()] does) and
+#'   `call`.
 #' @references Lakshminarayanan B, Pritzel A, Blundell C (2017). Simple and
 #'   scalable predictive uncertainty estimation using deep ensembles.
 #'   NeurIPS. arXiv:1612.01474.
@@ -46,7 +48,9 @@ bbb_ensemble <- function(x, ..., members = 5L) {
   members <- check_count(members, "members", max = 10000)
   args <- fit_args(x, list(...))
   fits <- run_tasks(rep(list(args), members), run_fit, "Member")
-  structure(list(fits = fits, call = match.call()), class = "bbb_ensemble")
+  # the seed of its predictions, as a fit keeps one (see predict.bbb_fit())
+  structure(list(fits = fits, seed = new_seed(), call = match.call()),
+            class = "bbb_ensemble")
 }
 
 #' @export
@@ -71,41 +75,56 @@ print.bbb_ensemble <- function(x, digits = 4, ...) {
 
 #' @rdname bbb_ensemble
 #' @param object A `bbb_ensemble`.
-#' @param newdata,type,interval,level,nsamples As for [predict.bbb_fit()].
+#' @param newdata,type,interval,level,nsamples,seed As for
+#'   [predict.bbb_fit()] (`type = "prob"` without an interval); the default
+#'   `seed` is the ensemble's.
 #' @export
 predict.bbb_ensemble <- function(object, newdata, type = "response",
                                  interval = "none", level = 0.95,
-                                 nsamples = 500L, ...) {
-  check_choice(type, c("response", "link", "class", "samples", "predictive"),
-               "type")
+                                 nsamples = NULL, seed = object$seed, ...) {
+  check_choice(type, predict_types, "type")
   check_choice(interval, c("none", "credible", "prediction"), "interval")
   check_number(level, "level", lower = 0, upper = 1, open = TRUE)
-  check_count(nsamples, "nsamples")
   check_no_dots(..., fn = "predict()")
   first <- object$fits[[1L]]
   check_predict_type(first, type, interval)
+  if (type == "prob" && interval != "none") {
+    abort("`interval` must be \"none\" for `type = \"prob\"` of an ",
+          "ensemble; `type = \"samples\"` gives the draws.")
+  }
+  nsamples <- check_nsamples(nsamples, first, type)
   if (missing(newdata)) newdata <- NULL
-  scale <- if (type == "link") "link" else "response"
+  gaussian_link <- type == "link" && first$family != "gaussian"
+  scale <- if (gaussian_link) "link" else "response"
   need_y <- type == "predictive" || interval == "prediction"
-  pool <- pooled_draws(object, newdata, nsamples, scale, need_y)
+  pool <- pooled_draws(object, newdata, nsamples, scale, need_y, seed)
   mu <- pool$mu
   multi <- first$family == "multinomial"
   if (type == "samples") return(mu)
   if (type == "predictive") return(pool$y)
-  if (type == "class") return(predict_class(first, mu))
+  lev <- class_levels(first)
+  if (type == "class") {
+    return(factor(lev[class_index(first, mu)], levels = lev))
+  }
+  if (type == "prob") {
+    p <- if (multi) apply(mu, c(2L, 3L), mean) else colMeans(mu)
+    if (!multi) p <- cbind(1 - p, p)
+    dimnames(p) <- list(dimnames(mu)[[2L]], lev)
+    return(p)
+  }
   fit <- if (multi) apply(mu, c(2L, 3L), mean) else colMeans(mu)
-  if (multi) colnames(fit) <- first$levels
   if (interval == "none") return(fit)
   probs <- c((1 - level) / 2, (1 + level) / 2)
+  discrete <- interval == "prediction" && first$family != "gaussian"
   src <- if (interval == "prediction") pool$y else mu
   if (multi) {
-    q <- array(col_quantiles(matrix(src, dim(src)[1L]), probs),
+    q <- array(draw_quantiles(matrix(src, dim(src)[1L]), probs),
                c(2L, dim(src)[2L], dim(src)[3L]))
     return(array(c(fit, q[1L, , ], q[2L, , ]), c(dim(fit), 3L),
                  list(dimnames(mu)[[2L]], first$levels,
                       c("fit", "lwr", "upr"))))
   }
-  q <- col_quantiles(src, probs)
+  q <- draw_quantiles(src, probs, discrete)
   cbind(fit = fit, lwr = q[1L, ], upr = q[2L, ])
 }
 
@@ -119,15 +138,18 @@ member_counts <- function(m, nsamples) {
 # linear predictor ("link"), stacked along the draws: an nsamples x n
 # matrix, or an nsamples x n x K array for a multinomial fit; with
 # `need_y`, also draws of the response, each member's from its own draws
-# and noise.
-pooled_draws <- function(object, newdata, nsamples, scale, need_y = FALSE) {
+# and noise. R's random numbers are set by `seed` as in predict().
+pooled_draws <- function(object, newdata, nsamples, scale, need_y = FALSE,
+                         seed = object$seed) {
+  seed <- check_seed(seed)
   counts <- member_counts(length(object$fits), nsamples)
-  parts <- lapply(seq_along(object$fits), function(i) {
+  parts <- with_draw_seed(seed, lapply(seq_along(object$fits), function(i) {
     m <- object$fits[[i]]
     x <- model_inputs(m, newdata)
-    mu <- drop_k(engine_draws(m, x, counts[i], scale), m)
-    list(mu = mu, y = if (need_y) draw_response(m, mu), rows = rownames(x))
-  })
+    d <- engine_draws(m, x, counts[i], scale, new_seed())
+    list(mu = drop_k(d, m), y = if (need_y) draw_response(m, d),
+         rows = rownames(x))
+  }))
   first <- object$fits[[1L]]
   mu <- stack_draws(lapply(parts, `[[`, "mu"))
   rows <- parts[[1L]]$rows
@@ -158,13 +180,16 @@ stack_draws <- function(parts) {
 # bbb_evaluate() of an ensemble: the metrics of bbb_evaluate() from the
 # pooled draws (the log density is log mean_s p(y | w_s) over the draws of
 # all members, that of the mixture).
-evaluate_ensemble <- function(object, newdata, y, nsamples, coverage) {
+evaluate_ensemble <- function(object, newdata, y, nsamples, coverage,
+                              seed = object$seed) {
   if (missing(newdata)) abort("`newdata` is missing: give the held-out rows.")
   if (missing(y)) {
     abort("`y` is missing: give the observed response of the rows of ",
           "`newdata`.")
   }
-  nsamples <- check_count(nsamples, "nsamples")
+  first <- object$fits[[1L]]
+  nsamples <- check_nsamples(nsamples, first)
+  seed <- check_seed(seed)
   ok <- is.numeric(coverage) && length(coverage) >= 1L &&
     !anyNA(coverage) && all(coverage > 0 & coverage < 1)
   if (!ok) {
@@ -180,14 +205,16 @@ evaluate_ensemble <- function(object, newdata, y, nsamples, coverage) {
   }
   yy <- encode_response(y, family, first$levels)$y
   counts <- member_counts(length(object$fits), nsamples)
-  parts <- lapply(seq_along(object$fits), function(i) {
+  parts <- with_draw_seed(seed, lapply(seq_along(object$fits), function(i) {
     m <- object$fits[[i]]
-    eta <- engine_draws(m, scale_inputs(x, m$prep), counts[i])
+    eta <- engine_draws(m, scale_inputs(x, m$prep), counts[i],
+                        seed = new_seed())
     y_eng <- if (family == "gaussian") (yy - m$y_center) / m$y_scale else yy
-    mu <- mean_function(m, eta)
-    list(lp = log_density_draws(m, eta, y_eng, scaled = FALSE), mu = mu,
-         y = if (family == "gaussian") draw_response(m, mu))
-  })
+    d <- inverse_link(m, eta)
+    list(lp = log_lik_draws(m, eta, y_eng, scaled = FALSE),
+         mu = drop_k(d, m),
+         y = if (family == "gaussian") draw_response(m, d))
+  }))
   lp <- do.call(rbind, lapply(parts, `[[`, "lp"))
   mx <- apply(lp, 2L, max)
   lpd <- mx + log(colMeans(exp(lp - rep(mx, each = nrow(lp)))))
@@ -226,38 +253,44 @@ evaluate_ensemble <- function(object, newdata, y, nsamples, coverage) {
 #' @rdname bbb-rstantools
 #' @exportS3Method rstantools::posterior_predict
 posterior_predict.bbb_ensemble <- function(object, newdata = NULL,
-                                           ndraws = 1000L, ...) {
+                                           ndraws = 1000L,
+                                           seed = object$seed, ...) {
   check_no_dots(..., fn = "posterior_predict()")
   ndraws <- check_count(ndraws, "ndraws")
-  pooled_draws(object, newdata, ndraws, "response", need_y = TRUE)$y
+  pooled_draws(object, newdata, ndraws, "response", need_y = TRUE,
+               seed = seed)$y
 }
 
 #' @rdname bbb-rstantools
 #' @exportS3Method rstantools::posterior_epred
 posterior_epred.bbb_ensemble <- function(object, newdata = NULL,
-                                         ndraws = 1000L, ...) {
+                                         ndraws = 1000L, seed = object$seed,
+                                         ...) {
   check_no_dots(..., fn = "posterior_epred()")
   ndraws <- check_count(ndraws, "ndraws")
-  pooled_draws(object, newdata, ndraws, "response")$mu
+  pooled_draws(object, newdata, ndraws, "response", seed = seed)$mu
 }
 
 #' @rdname bbb-rstantools
 #' @exportS3Method rstantools::log_lik
 log_lik.bbb_ensemble <- function(object, newdata = NULL, y = NULL,
-                                 ndraws = 1000L, ...) {
+                                 ndraws = 1000L, seed = object$seed, ...) {
   check_no_dots(..., fn = "log_lik()")
   ndraws <- check_count(ndraws, "ndraws")
+  seed <- check_seed(seed)
   counts <- member_counts(length(object$fits), ndraws)
-  do.call(rbind, lapply(seq_along(object$fits), function(i) {
+  with_draw_seed(seed, do.call(rbind, lapply(seq_along(object$fits),
+                                             function(i) {
     log_lik.bbb_fit(object$fits[[i]], newdata = newdata, y = y,
-                    ndraws = counts[i])
-  }))
+                    ndraws = counts[i], seed = NULL)
+  })))
 }
 
 #' @rdname bbb-rstantools
 #' @exportS3Method loo::loo
 loo.bbb_ensemble <- function(x, newdata = NULL, y = NULL, ndraws = 1000L,
-                             ...) {
-  ll <- log_lik.bbb_ensemble(x, newdata = newdata, y = y, ndraws = ndraws)
+                             seed = x$seed, ...) {
+  ll <- log_lik.bbb_ensemble(x, newdata = newdata, y = y, ndraws = ndraws,
+                             seed = seed)
   loo::loo(ll, r_eff = rep(1, ncol(ll)), ...)
 }

@@ -19,18 +19,19 @@ test_that("members are independent fits and predictions pool their draws", {
   expect_equal(ens$fits[[1]]$width, c(2L, 6L, 1L))
   expect_snapshot(ens$fits[[1]]$call)
   nd <- d[1:5, ]
-  # nsamples = 7 is split 3, 2, 2, the members' draws stacked in order
-  set.seed(2)
-  s <- predict(ens, nd, type = "samples", nsamples = 7)
-  set.seed(2)
+  # nsamples = 7 is split 3, 2, 2, the members' draws stacked in order,
+  # member i drawing with the i-th engine seed of the ensemble's stream
+  s <- predict(ens, nd, type = "samples", nsamples = 7, seed = 5)
+  seeds <- with_draw_seed(5, c(new_seed(), new_seed(), new_seed()))
   parts <- lapply(1:3, function(i) {
-    predict(ens$fits[[i]], nd, type = "samples",
-            nsamples = c(3, 2, 2)[i])
+    m <- ens$fits[[i]]
+    drop_k(engine_draws(m, model_inputs(m, nd), c(3, 2, 2)[i], "response",
+                        seeds[i]), m)
   })
   expect_equal(unname(s), unname(do.call(rbind, parts)))
-  set.seed(3)
+  # the same numbers again by default (the ensemble's seed)
   m <- predict(ens, nd, nsamples = 600)
-  set.seed(3)
+  expect_identical(predict(ens, nd, nsamples = 600), m)
   expect_equal(m, colMeans(predict(ens, nd, type = "samples",
                                    nsamples = 600)))
   ci <- predict(ens, nd, interval = "credible")
@@ -56,18 +57,18 @@ test_that("a classification ensemble predicts classes and probabilities", {
   p <- predict(ens, d[1:6, ])
   expect_true(all(p > 0 & p < 1))
   # bbb_evaluate() of an ensemble: the log density of the mixture, from
-  # the same draws as log_lik() (the binomial score draws nothing else)
-  set.seed(5)
-  ev <- bbb_evaluate(ens, d, d$z, nsamples = 100)
+  # the same draws as log_lik() with the same seed
+  ev <- bbb_evaluate(ens, d, d$z, nsamples = 100, seed = 5)
   expect_s3_class(ev, "bbb_evaluation")
-  set.seed(5)
   skip_if_not_installed("rstantools")
-  ll <- rstantools::log_lik(ens, newdata = d, ndraws = 100)
+  ll <- rstantools::log_lik(ens, newdata = d, ndraws = 100, seed = 5)
   expect_equal(dim(ll), c(100L, 80L))
   lpd <- apply(ll, 2L, function(v) max(v) + log(mean(exp(v - max(v)))))
   expect_equal(ev$log_lik, mean(lpd), tolerance = 1e-10)
-  set.seed(6)
   pp <- predict(ens, d, type = "samples", nsamples = 1000)
+  pr <- predict(ens, d, type = "prob")
+  expect_equal(colnames(pr), c("u", "v"))
+  expect_equal(unname(rowSums(pr)), rep(1, 80))
   expect_equal(ev$accuracy, mean((colMeans(pp) > 0.5) == (d$z == "v")),
                tolerance = 0.05)
 })
@@ -121,5 +122,7 @@ test_that("bbb_ensemble checks its arguments", {
     bbb_ensemble(y ~ a, data = d, members = 2, formula = y ~ b)
     predict(bbb_ensemble(y ~ a, data = d, members = 1, epochs = 1),
             d, type = "prob")
+    predict(bbb_ensemble(y ~ a, data = d, members = 1, epochs = 1),
+            d, nsamples = 0)
   })
 })
