@@ -68,6 +68,17 @@ for (r in seq_len(reps)) {
     }
   }
 }
+# Concurrency alone, whatever share of the cores the machine gives: two
+# tasks that each wait 2 s of elapsed time (busy), through the same
+# runner as bbb_cv() and bbb_ensemble().
+busy <- function(task) {
+  t0 <- proc.time()[["elapsed"]]
+  while (proc.time()[["elapsed"]] - t0 < 2) NULL
+  TRUE
+}
+future::plan("multisession", workers = 2L)
+invisible(bbb:::run_tasks(list(1, 2), busy))
+two_busy <- system.time(bbb:::run_tasks(list(1, 2), busy))[["elapsed"]]
 future::plan("sequential")
 times <- do.call(rbind, times)
 med <- stats::aggregate(seconds ~ plan + job, times, stats::median)
@@ -83,6 +94,7 @@ wide$reps <- reps
 wide$cores <- parallel::detectCores()
 wide$load_before <- load_before
 wide$load_after <- load_avg()
+wide$two_2s_tasks_multisession <- round(two_busy, 2)
 print(wide, row.names = FALSE)
 dir.create("bench/results", showWarnings = FALSE, recursive = TRUE)
 utils::write.csv(wide, "bench/results/futures.csv", row.names = FALSE)
