@@ -34,7 +34,8 @@
 #' same numbers; `seed` picks another set, `seed = NULL` draws from R's
 #' random number stream.
 #'
-#' @param fit A `bbb_fit`.
+#' @param fit A `bbb_fit`, or a [bbb_ensemble()] (scored by its pooled
+#'   draws).
 #' @param newdata Predictors of the held-out rows: a matrix or data frame
 #'   as for [predict.bbb_fit()].
 #' @param y The observed response of those rows, coded as the response of
@@ -69,6 +70,9 @@
 #' @export
 bbb_evaluate <- function(fit, newdata, y, nsamples = NULL,
                          coverage = c(0.5, 0.9, 0.95), seed = fit$seed) {
+  if (inherits(fit, "bbb_ensemble")) {
+    return(evaluate_ensemble(fit, newdata, y, nsamples, coverage, seed))
+  }
   check_fit(fit)
   if (missing(newdata)) abort("`newdata` is missing: give the held-out rows.")
   if (missing(y)) {
