@@ -83,6 +83,16 @@ print.bbb_fit <- function(x, digits = 4, ...) {
               n_params(x$width)))
   cat("  family:      ", x$family, "\n")
   cat("  prior:       ", format(x$prior), "\n")
+  if (isTRUE(x$prior$eb)) {
+    s <- prior_scales(x)
+    shown <- if (length(s) <= 6L) {
+      paste(names(s), format(s, digits = 3), collapse = ", ")
+    } else {
+      sprintf("%d groups, from %s to %s", length(s),
+              format(min(s), digits = 3), format(max(s), digits = 3))
+    }
+    cat("  prior sds:   ", shown, "\n")
+  }
   cat("  estimator:   ", x$estimator, "\n")
   if (is_hetero(x)) {
     cat("  noise sd:     learned per row (heteroscedastic: output log_sd)\n")
@@ -93,8 +103,12 @@ print.bbb_fit <- function(x, digits = 4, ...) {
   tr <- x$trace
   if (nrow(tr)) {
     last <- tr[nrow(tr), ]
-    cat(sprintf("  epochs: %d, final ELBO %s (data term %s, KL %s)\n",
-                nrow(tr), format(last$elbo, digits = digits),
+    cat(sprintf("  epochs: %d%s, final ELBO %s (data term %s, KL %s)\n",
+                nrow(tr),
+                if (isTRUE(x$converged)) " (converged)" else
+                  if (identical(x$converged, FALSE)) " (not converged)" else
+                    "",
+                format(last$elbo, digits = digits),
                 format(-last$nll, digits = digits),
                 format(last$kl, digits = digits)))
   }

@@ -1,42 +1,48 @@
 #' Priors on the network weights
 #'
-#' `prior_gaussian()` is \eqn{N(0, s^2)}, whose KL term is computed in
-#' closed form (no Monte Carlo noise); it is the prior of the local
-#' reparameterisation estimator. By default (`scale = NULL`) its scales are
-#' learned by empirical Bayes: the weights of each layer, and its biases,
-#' share a scale of their own, set at every step to the value that
-#' maximises the ELBO given the current posterior, under a weak
-#' inverse-gamma hyperprior that keeps it away from zero (see below). A
-#' number for `scale` gives the fixed prior \eqn{N(0, scale^2)} for every
-#' weight and bias.
+#' `prior_gaussian()` is \eqn{N(0, s^2)}{N(0, s^2)}, whose KL term is
+#' computed in closed form (no Monte Carlo noise); it is the prior of the
+#' local reparameterisation estimator. Without a `scale` its scales are
+#' learned by empirical Bayes (see below); a number for `scale` gives the
+#' fixed prior \eqn{N(0, scale^2)}{N(0, scale^2)} for every weight and
+#' bias.
 #'
-#' `prior_mixture()` is the scale mixture of two zero-mean Gaussians of
-#' Blundell et al. (2015, eq. 7),
+#' `prior_mixture()`, the default prior of [bbb_fit()], is the scale mixture
+#' of two zero-mean Gaussians of Blundell et al. (2015, eq. 7),
 #' \deqn{P(w) = \pi N(w | 0, \sigma_1^2) + (1 - \pi) N(w | 0, \sigma_2^2),}{
 #'   P(w) = pi N(w | 0, sigma1^2) + (1 - pi) N(w | 0, sigma2^2),}
-#' the same for every weight and bias, whose KL term is estimated by Monte
-#' Carlo.
+#' the same for every weight and bias (of the network on standardized
+#' inputs), whose KL term is estimated by Monte Carlo.
 #'
 #' @section Empirical Bayes:
-#' For a group of \eqn{n} parameters with posteriors
-#' \eqn{N(\mu_j, \sigma_j^2)} and prior \eqn{N(0, s^2)}, the KL term is
-#' \eqn{\sum_j \log(s / \sigma_j) + (\mu_j^2 + \sigma_j^2) / (2 s^2) - 1/2}.
-#' With the hyperprior \eqn{s^2 \sim IG(a, b)}, the ELBO plus
-#' \eqn{\log p(s^2)} is largest at
-#' \deqn{s^2 = \frac{b + \frac12 \sum_j (\mu_j^2 + \sigma_j^2)}{a + n/2 +
-#'   1},}{s^2 = (b + sum(mu^2 + sigma^2) / 2) / (a + n / 2 + 1),}
+#' The parameters fall into groups (see `groups`), group \eqn{g} with prior
+#' \eqn{N(0, (s_t r_g)^2)}{N(0, (s_t r_g)^2)}: a scale \eqn{s_t} that the
+#' groups of a tie \eqn{t} share, times a relative scale \eqn{r_g}, the sd
+#' of the layer's initial weights for weights (He's
+#' \eqn{\sqrt{2 / n_{in}}}{sqrt(2 / n_in)} for relu, Glorot's otherwise) and
+#' 1 for biases. For the \eqn{n_g} parameters of a group, with posteriors
+#' \eqn{N(\mu_j, \sigma_j^2)}{N(mu_j, sigma_j^2)}, let
+#' \eqn{S_g = \sum_j (\mu_j^2 + \sigma_j^2)}{S_g = sum(mu_j^2 + sigma_j^2)}.
+#' With the hyperprior \eqn{s_t^2 \sim IG(a, b)}{s_t^2 ~ IG(a, b)}, the ELBO
+#' plus \eqn{\log p(s_t^2)}{log p(s_t^2)} is largest at
+#' \deqn{s_t^2 = \frac{b + \sum_{g \in t} S_g / (2 r_g^2)}{a + 1 +
+#'   \sum_{g \in t} n_g / 2},}{s_t^2 = (b + sum_g S_g / (2 r_g^2)) / (a + 1 +
+#'   sum_g n_g / 2),}
 #' which training recomputes after every step; at that optimum the gradient
-#' in \eqn{\mu} and \eqn{\rho} is that of the fixed prior with this
-#' \eqn{s}, so training needs nothing else (`vignette("gradients")` derives
+#' in \eqn{\mu} and \eqn{\rho} is that of the fixed prior with these
+#' scales, so training needs nothing else (`vignette("gradients")` derives
 #' it). The hyperprior has shape \eqn{a} = `shape` and its mode
-#' \eqn{b / (a + 1)} at \eqn{s_0^2}, with \eqn{s_0} = `guess` times the
-#' scale of the initial weights of the layer (He's \eqn{\sqrt{2 / n_{in}}}
-#' for relu, Glorot's otherwise) for weights and `guess` for biases. The
-#' learned scales are shown by `print()` and returned by [prior_scales()].
+#' \eqn{b / (a + 1)} at `guess`\eqn{^2}: `guess = 1` centres the scales on
+#' those of the initial weights. The learned scales are returned by
+#' [prior_scales()] and shown by `summary()`.
 #'
 #' @param scale Standard deviation of the Gaussian prior, or `NULL`
-#'   (default) to learn one per layer's weights and per layer's biases by
-#'   empirical Bayes.
+#'   (default) to learn the scales by empirical Bayes.
+#' @param groups Under empirical Bayes, which groups share a learned scale:
+#'   `"network"` (default) one for all weights (each layer's scaled by the
+#'   size of its initial weights) and one for all biases; `"layer"` one for
+#'   the weights and one for the biases of each layer; `"unit"` one for the
+#'   incoming weights of each unit and one for the biases of each layer.
 #' @param shape,guess Shape \eqn{a} of the inverse-gamma hyperprior of
 #'   empirical Bayes, and its mode as a multiple of the layer's initial
 #'   weight scale (see the section).
