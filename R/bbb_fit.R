@@ -215,6 +215,7 @@ bbb_fit.default <- function(x, y, hidden = 32L, activation = "relu",
   check_number(validation, "validation", lower = 0, upper = 0.9)
   check_choice(estimator, estimators, "estimator")
   check_choice(precision, c("double", "single"), "precision")
+  if (precision == "single") check_prior_single(prior)
   check_count(threads, "threads", max = 1024)
   check_choice(on_nonfinite, c("error", "restore"), "on_nonfinite")
   check_flag(keep_data, "keep_data")
@@ -350,6 +351,23 @@ noise_start <- function(inputs, y, rows, prep) {
   res <- stats::lm.fit(x, y[rows])$residuals
   s <- sqrt(sum(res^2) / (length(res) - ncol(x)))
   min(1, max(0.05, s))
+}
+
+# The prior's constants 1 / (2 s^2) must be finite floats for the
+# single-precision engine: s above about 3.8e-20.
+check_prior_single <- function(prior) {
+  s <- c(prior$sigma1, if (prior$type == "mixture") prior$sigma2)
+  flt_max <- 3.4028234663852886e38
+  if (any(1 / (2 * s^2) > flt_max)) {
+    bad <- if (prior$type == "mixture" && prior$sigma2 == min(s)) "sigma2" else
+      if (prior$type == "mixture") "sigma1" else "scale"
+    abort(sprintf(paste0("The prior's `%s` (%s) is too small for ",
+                         "`precision = \"single\"`: 1 / (2 %s^2) overflows ",
+                         "a float. Use a larger `%s` (at least 1e-19) or ",
+                         "`precision = \"double\"`."), bad,
+                  format(min(s)), bad, bad))
+  }
+  invisible(prior)
 }
 
 # Random hold-out rows for validation (none when fraction is 0).
