@@ -24,7 +24,26 @@
 #' the KL term is exact (closed form); with the mixture prior it is the
 #' Monte Carlo estimate \eqn{\log q(w) - \log P(w)} of that step's weight
 #' draws (computing it costs two logarithms per weight, so it is not done
-#' at every step).
+#' at every step). Under empirical Bayes (the default prior) the KL term is
+#' taken at the learned prior scales and `kl` also holds
+#' \eqn{-\log p(s^2)} of their hyperprior, so that `elbo` is the bound on
+#' \eqn{\log p(D, s^2)} that training maximises (see [prior_gaussian()]).
+#'
+#' @section Training to convergence:
+#' With `epochs = NULL` (the default) training runs in phases, each until
+#' the ELBO stops improving: the mean ELBO of the last window of epochs
+#' (1000 optimiser steps, at least 10 epochs) is no longer above that of
+#' the window before by more than twice its standard error. First the
+#' posterior means fit the data with the posterior sds held at their start
+#' and the prior scales at their hyperprior's mode; then the sds are
+#' learned too; then the prior scales (empirical Bayes); last, the same at
+#' a tenth of `lr`. Each phase starts from where the last one ended, and
+#' the objective of the last phases is the ELBO itself: the phases only
+#' guide the optimiser past the poor optima (weights collapsed onto their
+#' prior, noise absorbing the misfit) that a start with everything free
+#' runs into on small data. If `max_epochs` is reached first, the fit is
+#' returned with a warning; [bbb_continue()] trains it further. A number
+#' for `epochs` trains exactly that many epochs at `lr`, in one phase.
 #'
 #' @param x A numeric matrix or a data frame of predictors (factors become
 #'   dummy columns), or a formula for the formula method.
@@ -42,9 +61,13 @@
 #'   responses and numbers that are all 0 or 1 are binomial (multinomial
 #'   for factors of 3 or more levels), other non-negative integer (storage)
 #'   responses poisson, other numeric responses gaussian.
-#' @param prior [prior_mixture()] (default) or [prior_gaussian()].
-#' @param epochs Passes over the training data. `NULL` picks enough epochs
-#'   for about 4000 optimiser steps (at least 20, at most 2000).
+#' @param prior [prior_gaussian()] (default: its scales learned by
+#'   empirical Bayes), `prior_gaussian(scale)` (fixed) or [prior_mixture()].
+#' @param epochs Passes over the training data: `NULL` (default) trains to
+#'   convergence (see the section), a number exactly that many epochs.
+#' @param max_epochs With `epochs = NULL`, the most epochs to train: by
+#'   default enough for 200,000 optimiser steps (at least 4 windows of the
+#'   convergence rule).
 #' @param batch_size Rows per minibatch; `NULL` means `min(n, 128)`.
 #' @param n_samples Monte Carlo weight samples per minibatch.
 #' @param kl_weighting `"uniform"` or `"blundell"` (see the section above).
@@ -54,7 +77,12 @@
 #' @param rho_init Initial \eqn{\rho} of every weight: the posterior sd
 #'   starts at `log1p(exp(rho_init))` (0.018 for the default -4).
 #' @param noise_sd For the gaussian family: the noise standard deviation on
-#'   the scale of `y`, or `NULL` (default) to learn it.
+#'   the scale of `y`, or `NULL` (default) to learn it, starting from the
+#'   residual sd of a least-squares fit on the training rows (bounded to
+#'   \[0.05, 1\] times the sd of `y`).
+#' @param heteroscedastic For the gaussian family: `TRUE` learns a noise sd
+#'   per row, as a second output of the network (the log noise sd), instead
+#'   of one for all rows.
 #' @param standardize Centre and scale the columns of `x` (and a gaussian
 #'   `y`) before training. The transformation is stored and undone by
 #'   [predict()].
@@ -144,9 +172,10 @@ bbb_fit.default <- function(x, y, hidden = 32L, activation = "relu",
                             epochs = NULL, batch_size = NULL, n_samples = 1L,
                             kl_weighting = "uniform", optimizer = "adam",
                             lr = 0.01, momentum = 0.9, rho_init = -4,
-                            noise_sd = NULL, standardize = TRUE,
-                            validation = 0, estimator = "weight",
-                            precision = "double", threads = 1L,
+                            noise_sd = NULL, heteroscedastic = FALSE,
+                            standardize = TRUE, validation = 0,
+                            estimator = "weight", precision = "double",
+                            threads = 1L, max_epochs = NULL,
                             on_nonfinite = "error",
                             keep_data = TRUE, verbose = interactive(), ...) {
   check_no_dots(..., fn = "bbb_fit()")
@@ -161,6 +190,7 @@ bbb_fit.default <- function(x, y, hidden = 32L, activation = "relu",
   check_number(lr, "lr", lower = 0, open = TRUE)
   check_number(momentum, "momentum", lower = 0, upper = 1)
   check_number(rho_init, "rho_init", lower = -30, upper = 10)
+  check_flag(heteroscedastic, "heteroscedastic")
   check_flag(standardize, "standardize")
   check_number(validation, "validation", lower = 0, upper = 0.9)
   check_choice(estimator, estimators, "estimator")
@@ -174,12 +204,13 @@ bbb_fit.default <- function(x, y, hidden = 32L, activation = "relu",
           "(its KL term is taken in closed form).")
   }
   if (!is.null(epochs)) check_count(epochs, "epochs")
+  if (!is.null(max_epochs)) check_count(max_epochs, "max_epochs")
   if (!is.null(batch_size)) check_count(batch_size, "batch_size")
   if (!is.null(noise_sd)) {
     check_number(noise_sd, "noise_sd", lower = 0, open = TRUE)
-    if (family %in% c("binomial", "multinomial", "poisson")) {
-      abort(sprintf(paste0("`noise_sd` is for the gaussian family only; ",
-                           "leave it NULL for the %s family."), family))
+    if (heteroscedastic) {
+      abort("`noise_sd` fixes the noise, `heteroscedastic = TRUE` learns ",
+            "it per row: give one or the other.")
     }
   }
 
@@ -193,14 +224,22 @@ bbb_fit.default <- function(x, y, hidden = 32L, activation = "relu",
     abort("`y` must be a vector or a factor, not a matrix or data frame.")
   }
   if (family == "auto") family <- guess_family(y)
+  if (family != "gaussian" && (!is.null(noise_sd) || heteroscedastic)) {
+    abort(sprintf(paste0("`%s` is for the gaussian family only; leave it %s ",
+                         "for the %s family."),
+                  if (heteroscedastic) "heteroscedastic" else "noise_sd",
+                  if (heteroscedastic) "FALSE" else "NULL", family))
+  }
   resp <- encode_response(y, family)
-  k <- if (family == "multinomial") length(resp$levels) else 1L
+  k <- if (family == "multinomial") length(resp$levels) else
+    if (heteroscedastic) 2L else 1L
 
   fit <- structure(list(
     call = match.call(),
     family = family, activation = activation, hidden = hidden,
     width = c(ncol(inputs$x), hidden, k), prior = prior,
-    estimator = estimator, prep = inputs$prep, levels = resp$levels,
+    estimator = estimator, heteroscedastic = heteroscedastic,
+    prep = inputs$prep, levels = resp$levels,
     y_center = 0, y_scale = 1, n_obs = n
   ), class = "bbb_fit")
   yy <- resp$y
@@ -210,37 +249,41 @@ bbb_fit.default <- function(x, y, hidden = 32L, activation = "relu",
     if (!(fit$y_scale > 0)) abort("`y` is constant; there is nothing to fit.")
     yy <- (yy - fit$y_center) / fit$y_scale
   }
-  fit$learn_noise <- family == "gaussian" && is.null(noise_sd)
-  tau <- 0
-  if (family == "gaussian" && !is.null(noise_sd)) {
-    check_number(noise_sd, "noise_sd", lower = 0, open = TRUE)
-    tau <- log(noise_sd / fit$y_scale)
-  }
+  fit$learn_noise <- family == "gaussian" && is.null(noise_sd) &&
+    !heteroscedastic
 
   split <- holdout(n, validation)
   n_train <- length(split$train)
   fit$n_train <- n_train
   if (is.null(batch_size)) batch_size <- min(n_train, 128L)
-  check_count(batch_size, "batch_size")
   if (batch_size > n_train) {
     abort(sprintf(paste0("`batch_size` (%d) must not exceed the number of ",
                          "training rows (%d)."), batch_size, n_train))
   }
-  if (is.null(epochs)) {
-    epochs <- min(2000L, max(20L, ceiling(4000 / ceiling(n_train /
-                                                           batch_size))))
-  }
-  check_count(epochs, "epochs")
-  fit$control <- list(batch_size = as.integer(batch_size),
-                      n_samples = as.integer(n_samples),
-                      kl_weighting = kl_weighting, optimizer = optimizer,
-                      lr = lr, momentum = momentum, rho_init = rho_init,
-                      threads = as.integer(threads), precision = precision,
-                      on_nonfinite = on_nonfinite)
+  fit$control <- c(list(batch_size = as.integer(batch_size),
+                        n_samples = as.integer(n_samples),
+                        kl_weighting = kl_weighting, optimizer = optimizer,
+                        lr = lr, momentum = momentum, rho_init = rho_init,
+                        threads = as.integer(threads), precision = precision,
+                        on_nonfinite = on_nonfinite),
+                   convergence_control(n_train, batch_size))
   fit$unit_names <- unit_names(fit$prep$names, hidden,
-                               if (k == 1L) "y" else resp$levels)
+                               if (family == "multinomial") resp$levels else
+                                 if (heteroscedastic) c("y", "log_sd") else
+                                   "y")
 
+  train_rows <- split$train
+  tau <- 0
+  if (family == "gaussian") {
+    tau <- if (!is.null(noise_sd)) log(noise_sd / fit$y_scale) else
+      log(noise_start(inputs, yy, train_rows, fit$prep))
+  }
   theta <- init_theta(fit$width, activation, rho_init, tau)
+  if (heteroscedastic) {
+    # the log noise sd output starts at the noise start, with tau unused
+    theta[n_params(fit$width)] <- tau
+    theta[length(theta)] <- 0
+  }
   fit$opt_state <- list(m = 0 * theta, v = 0 * theta, t = 0)
   fit$trace <- empty_trace(validation > 0)
   data <- list(x = inputs$x, y = yy)
@@ -252,9 +295,38 @@ bbb_fit.default <- function(x, y, hidden = 32L, activation = "relu",
                  val_y = yy[split$val])
   }
   if (keep_data) fit$data <- data
-  train_fit(fit, data, epochs, verbose, theta)
+  train_fit(fit, data, epochs, verbose, theta, max_epochs)
 }
 
+# The settings of training to convergence (epochs = NULL): the window of
+# the convergence rule (converged() in train.R) and the cap, in epochs,
+# from the optimiser steps an epoch makes.
+convergence_control <- function(n_train, batch_size) {
+  steps <- ceiling(n_train / batch_size)
+  dev <- getOption("bbb.dev", list())
+  window <- max(10L, as.integer(ceiling((dev$window_steps %||% 1000) /
+                                          steps)))
+  max_epochs <- max(4L * window, as.integer(ceiling((dev$max_steps %||%
+                                                        2e5) / steps)))
+  list(window = window, max_epochs = min(max_epochs, 1e5))
+}
+
+# Where the learned noise sd starts, on the standardized scale of y: the
+# residual sd of a least-squares fit on the training rows (a network
+# should do at least as well), bounded to [0.05, 1].
+noise_start <- function(inputs, y, rows, prep) {
+  dev <- getOption("bbb.dev", list())
+  how <- dev$noise_start %||% "lm"
+  if (is.numeric(how)) return(how)
+  if (how == "one") return(1)
+  x <- inputs$x[rows, , drop = FALSE]
+  if (nrow(x) <= ncol(x) + 2L) return(1)
+  x <- cbind(1, sweep(sweep(x, 2L, prep$center), 2L, prep$scale, "/"))
+  res <- stats::lm.fit(x, y[rows])$residuals
+  s <- sqrt(sum(res^2) / (length(res) - ncol(x)))
+  if (how == "lm_half") s <- s / 2
+  min(1, max(0.05, s))
+}
 
 # Random hold-out rows for validation (none when fraction is 0).
 holdout <- function(n, fraction) {

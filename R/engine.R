@@ -12,16 +12,26 @@ code_of <- function(value, choices) match(value, choices) - 1L
 # The list that src/ffi.c unpacks (unpack_net).
 net_spec <- function(fit) {
   prior <- fit$prior
+  groups <- prior_layout(fit)
+  hyper <- if (isTRUE(prior$eb)) eb_hyper(fit, groups)
+  # under empirical Bayes the scales come from the posterior (the engine
+  # recomputes them): sigma1 here is only a placeholder
+  if (isTRUE(prior$eb)) prior$sigma1 <- 1
   list(
     width = as.integer(fit$width),
     activation = code_of(fit$activation, activations),
-    family = code_of(fit$family, families),
+    family = if (isTRUE(fit$heteroscedastic)) 4L else
+      code_of(fit$family, families),
     estimator = code_of(fit$estimator, estimators),
     prior = if (prior$type == "mixture") 0L else 1L,
     prior_pi = if (prior$type == "mixture") prior$pi else 0.5,
     prior_sigma1 = prior$sigma1,
     prior_sigma2 = if (prior$type == "mixture") prior$sigma2 else
       prior$sigma1,
+    groups = as.integer(c(groups$from, n_params(fit$width))),
+    prior_eb = as.integer(isTRUE(prior$eb)),
+    eb_tie = as.integer(groups$tie), eb_rel = as.double(groups$rel),
+    eb_a = hyper$a, eb_b = hyper$b,
     mask = fit$mask
   )
 }
@@ -87,11 +97,15 @@ init_theta <- function(width, activation, rho_init, tau) {
   mu <- unlist(lapply(seq_len(length(width) - 1L), function(l) {
     n_in <- width[l]
     n_out <- width[l + 1L]
-    sd <- if (activation == "relu") sqrt(2 / n_in) else
-      sqrt(2 / (n_in + n_out))
+    sd <- init_scale(n_in, n_out, activation)
     c(stats::rnorm(n_in * n_out, 0, sd), rep(0, n_out))
   }))
   c(mu, rep(rho_init, length(mu)), tau)
+}
+
+# The sd of a layer's initial weights: He for relu, Glorot otherwise.
+init_scale <- function(n_in, n_out, activation) {
+  if (activation == "relu") sqrt(2 / n_in) else sqrt(2 / (n_in + n_out))
 }
 
 softplus <- function(x) pmax(x, 0) + log1p(exp(-abs(x)))

@@ -5,13 +5,38 @@
 # The engine's random stream is seeded from R's RNG on the first call and
 # carried from call to call, so the result does not depend on the chunking
 # (which depends on timing). An interrupt keeps the epochs already done.
+#
+# `epochs` NULL trains to convergence (see converged()): at the fit's
+# learning rate until the smoothed ELBO stops improving, then at a tenth
+# of it (annealing) until it stops improving again, within the cap of
+# fit$control$max_epochs. The rule is checked every quarter window, at
+# fixed epochs: calls end there whatever their timing.
 
-train_fit <- function(fit, data, epochs, verbose, theta = get_theta(fit)) {
+train_fit <- function(fit, data, epochs, verbose, theta = get_theta(fit),
+                      max_epochs = NULL) {
   spec <- net_spec(fit)
   ctrl <- engine_control(fit)
   ctrl$rows <- design_rows(fit, data$x)
   state <- fit$opt_state
   validating <- !is.null(data$val_x)
+  auto <- is.null(epochs)
+  window <- fit$control$window
+  if (auto) epochs <- max_epochs %||% fit$control$max_epochs
+  # the rule is checked every `every` epochs, at the same epochs however
+  # the calls fall, so that the result does not depend on timing
+  every <- if (auto) max(1L, window %/% 4L) else .Machine$integer.max
+  phases <- training_phases(fresh = nrow(fit$trace) == 0L,
+                            eb = isTRUE(fit$prior$eb))
+  phase <- 1L
+  phase_start <- 0L   # epochs done when the phase began
+  set_phase <- function(ctrl, i) {
+    ctrl$rho_rate <- phases$rho_rate[i]
+    ctrl$eb_hold <- as.integer(phases$hold[i])
+    ctrl$lr <- fit$control$lr * phases$lr[i]
+    ctrl
+  }
+  if (auto) ctrl <- set_phase(ctrl, 1L)
+  elbo <- numeric(0)  # the ELBO of every epoch of this call
   rng_state <- NULL
   done <- 0L
   chunk <- 1L
@@ -30,8 +55,9 @@ train_fit <- function(fit, data, epochs, verbose, theta = get_theta(fit)) {
   # between calls: either way the loop stops and the epochs whose results
   # were committed (atomically, below) are kept.
   tryCatch(
-    while (done < epochs && is.null(failure)) {
-      ctrl$epochs <- as.integer(min(chunk, epochs - done))
+    while (done < epochs && is.null(failure) && phase <= nrow(phases)) {
+      ctrl$epochs <- as.integer(min(floor(chunk), epochs - done,
+                                    every - done %% every))
       started <- proc.time()[["elapsed"]]
       res <- .Call(C_bbb_train, spec, theta, state$m, state$v, state$t,
                    data$x, data$y, ctrl, rng_state)
@@ -54,6 +80,7 @@ train_fit <- function(fit, data, epochs, verbose, theta = get_theta(fit)) {
         if (!is.null(tr)) {
           trace[[length(trace) + 1L]] <- tr
           done <- done + ok_epochs
+          elbo <- c(elbo, tr$elbo)
           elbo_txt <- format(tr$elbo[ok_epochs], digits = 6)
         }
         if (res$status != 0L) {
@@ -61,10 +88,16 @@ train_fit <- function(fit, data, epochs, verbose, theta = get_theta(fit)) {
           failure$epoch <- done + 1L
         }
       })
+      if (auto && done %% every == 0L &&
+          converged(elbo[(phase_start + 1L):done], window)) {
+        phase <- phase + 1L
+        phase_start <- done
+        if (phase <= nrow(phases)) ctrl <- set_phase(ctrl, phase)
+      }
       if (verbose) cli::cli_progress_update(set = done, id = bar)
       took <- proc.time()[["elapsed"]] - started
       if (!validating && took < 0.05) {
-        chunk <- chunk * as.integer(min(64, max(2, 0.1 / max(took, 1e-4))))
+        chunk <- min(chunk * min(64, max(2, 0.1 / max(took, 1e-4))), 1e6)
       }
     },
     interrupt = function(e) interrupted <<- TRUE
@@ -74,22 +107,60 @@ train_fit <- function(fit, data, epochs, verbose, theta = get_theta(fit)) {
   fit <- set_theta(fit, theta)
   fit$opt_state <- state
   fit$trace <- bind_traces(c(list(fit$trace), trace))
+  fit$converged <- if (auto) phase > nrow(phases) else NA
   if (!is.null(failure)) {
     msg <- sprintf(paste0(
       "Training diverged: the %s became non-finite in epoch %d ",
       "(minibatch %d). Try a smaller `lr` (now %g), `standardize = TRUE`, ",
       "a smaller `rho_init`, or a narrower prior."),
       if (failure$status == 1L) "loss" else "parameter update",
-      failure$epoch, failure$fail_step, fit$control$lr)
+      failure$epoch, failure$fail_step, ctrl$lr)
     if (fit$control$on_nonfinite == "error") abort(msg)
     warning(msg, " Returning the fit as it was before that epoch.",
             call. = FALSE)
-  }
-  if (interrupted) {
+  } else if (interrupted) {
     warning(sprintf("Interrupted: returning the fit after %d epoch(s).",
                     nrow(fit$trace)), call. = FALSE)
+  } else if (auto && phase <= nrow(phases)) {
+    warning(sprintf(paste0(
+      "The ELBO was still improving when training stopped at the cap of ",
+      "%d epochs. Continue with `bbb_continue(fit)`, or give `epochs`."),
+      epochs), call. = FALSE)
   }
   fit
+}
+
+# The phases of training to convergence, each until the ELBO stops
+# improving: the posterior sds held at their start while the means fit the
+# data (rho_rate 0), then everything at the fit's learning rate, then at a
+# tenth of it.
+training_phases <- function(fresh = TRUE, eb = TRUE) {
+  dev <- getOption("bbb.dev", list())
+  all <- data.frame(name = c("warm", "hold", "main", "anneal"),
+                    rho_rate = c(0, 1, 1, 1),
+                    hold = c(dev$warm_hold %||% TRUE, TRUE, FALSE, FALSE),
+                    lr = c(1, 1, 1, 0.1))
+  use <- getOption("bbb.dev", list())$phases %||%
+    c("warm", if (eb) "hold", "main", "anneal")
+  # a fit that has been trained continues from where it is
+  if (!fresh) use <- intersect(use, c("main", "anneal"))
+  all[all$name %in% use, , drop = FALSE]
+}
+
+# Whether the ELBO of a phase (one value per epoch) has stopped improving:
+# the mean of its last `window` epochs is not above the mean of the window
+# before by more than twice the standard error of that difference (from
+# the epochs' spread about a line through each window) or 0.001 nats per
+# observation on average... judged once the phase has two windows.
+converged <- function(elbo, window) {
+  n <- length(elbo)
+  if (n < 2L * window) return(FALSE)
+  new <- elbo[(n - window + 1L):n]
+  old <- elbo[(n - 2L * window + 1L):(n - window)]
+  t <- seq_len(window)
+  spread <- function(v) stats::sd(stats::lm.fit(cbind(1, t), v)$residuals)
+  se <- sqrt((spread(new)^2 + spread(old)^2) / window)
+  mean(new) - mean(old) < 2 * se
 }
 
 engine_control <- function(fit) {
@@ -100,6 +171,7 @@ engine_control <- function(fit) {
     learn_tau = as.integer(isTRUE(fit$learn_noise)),
     optimizer = code_of(ctl$optimizer, optimizers), lr = ctl$lr,
     momentum = ctl$momentum, beta1 = 0.9, beta2 = 0.999, eps = 1e-8,
+    rho_rate = 1, eb_hold = 0L,
     threads = ctl$threads,
     single = as.integer(identical(ctl$precision, "single")),
     center = as.double(fit$prep$center),

@@ -32,8 +32,10 @@ typedef double real;
 #endif
 
 enum { ACT_RELU = 0, ACT_TANH = 1, ACT_SIGMOID = 2 };
+/* FAM_HETERO: gaussian with a learned log noise sd per row, the second
+ * of its two outputs. */
 enum { FAM_GAUSSIAN = 0, FAM_BINOMIAL = 1, FAM_MULTINOMIAL = 2,
-       FAM_POISSON = 3 };
+       FAM_POISSON = 3, FAM_HETERO = 4 };
 enum { PRIOR_MIXTURE = 0, PRIOR_GAUSSIAN = 1 };
 enum { EST_WEIGHT = 0, EST_LOCAL = 1 };
 enum { OPT_SGD = 0, OPT_ADAM = 1 };
@@ -81,7 +83,23 @@ typedef struct {
   int *w_off, *b_off;   /* length L */
   const double *mask;   /* n_par 0/1, 0 for a pruned parameter; NULL if
                            none is pruned (the passes skip reading it) */
-  bbb_prior prior;
+  /* The parameters fall into groups of consecutive ones in the flat
+   * layout, each with a prior of its own (for example the weights, then
+   * the biases, of each layer). Group g is [group_from[g],
+   * group_from[g + 1]); it has n_kept[g] unpruned parameters.
+   * Under empirical Bayes (eb) the gaussian prior of group g is
+   * N(0, (s_t eb_rel[g])^2): a relative scale eb_rel[g] times the scale
+   * s_t of its tie t = eb_tie[g], which the groups of a tie share and
+   * which is the MAP under the hyperprior IG(eb_a[t], eb_b[t]) on s_t^2
+   * given the posterior, recomputed as the posterior changes
+   * (eb_rescale): prior[] is written while the net is otherwise read-only. */
+  int n_groups;
+  int *group_from, *n_kept;
+  bbb_prior *prior;
+  int eb, eb_hold, n_ties;  /* eb_hold: scales at the hyperprior's mode */
+  const int *eb_tie;
+  const double *eb_rel, *eb_a, *eb_b;
+  double *eb_work;      /* 2 n_ties, scratch of eb_rescale */
   int blas;             /* products by the BLAS, not the own kernels */
 } bbb_net;
 

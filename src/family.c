@@ -34,6 +34,23 @@ static double nll_gaussian(const real *eta, const double *y, int rows,
   return rows * (HALF_LOG_2PI + tau) + 0.5 * ss * is2;
 }
 
+/* Heteroscedastic gaussian: eta[, 1] the mean, eta[, 2] = l the log noise
+ * sd of each row: -log p = 0.5 log(2 pi) + l + r^2 exp(-2 l) / 2 with
+ * r = y - eta[, 1], whose derivatives are -r exp(-2 l) and 1 - r^2
+ * exp(-2 l). */
+static double nll_hetero(const real *eta, const double *y, int rows,
+                         real *delta) {
+  const real *lsd = eta + rows;
+  double nll = 0;
+  for (int i = 0; i < rows; i++) {
+    double r = eta[i] - y[i], is2 = exp(-2.0 * lsd[i]), z = r * r * is2;
+    nll += HALF_LOG_2PI + lsd[i] + 0.5 * z;
+    delta[i] = r * is2;
+    delta[i + rows] = 1 - z;
+  }
+  return nll;
+}
+
 /* In the engine's precision; the sum in double. */
 BBB_SIMD_CLONES
 static double nll_binomial(const real *eta, const double *y, int rows,
@@ -89,6 +106,7 @@ BBB_API double family_nll(int family, const real *eta, const double *y, int rows
   case FAM_GAUSSIAN: return nll_gaussian(eta, y, rows, tau, delta, dtau);
   case FAM_BINOMIAL: return nll_binomial(eta, y, rows, delta);
   case FAM_POISSON: return nll_poisson(eta, y, rows, delta);
+  case FAM_HETERO: return nll_hetero(eta, y, rows, delta);
   default: return nll_multinomial(eta, y, rows, k, delta);
   }
 }

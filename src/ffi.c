@@ -76,6 +76,64 @@ static void net_offsets(bbb_net *net) {
   net->n_par = off;
 }
 
+/* The groups of parameters that share a prior: `groups`, the first
+ * parameter of each (0-based, increasing from 0), n_par closing it. */
+static void unpack_groups(SEXP spec, bbb_net *net) {
+  SEXP from = list_get(spec, "groups");
+  R_xlen_t n = XLENGTH(from);
+  if (TYPEOF(from) != INTSXP || n < 2 || n > (R_xlen_t) net->n_par + 1)
+    Rf_error("'groups' must be an integer vector of length 2 to n_par + 1");
+  const int *f = INTEGER(from);
+  if (f[0] != 0 || f[n - 1] != net->n_par)
+    Rf_error("'groups' must run from 0 to n_par");
+  for (R_xlen_t g = 1; g < n; g++)
+    if (f[g] <= f[g - 1]) Rf_error("'groups' must be increasing");
+  prior_groups(net, f, (int) n - 1);
+}
+
+/* Empirical Bayes: whether the gaussian prior's scales are learned
+ * (prior_eb), the tie (0-based) and relative scale of each group
+ * (eb_tie, eb_rel), and the hyperprior IG(eb_a[t], eb_b[t]) of each tie
+ * (see bbb_net), and the scratch of eb_rescale. */
+static void unpack_eb(SEXP spec, bbb_net *net, int prior) {
+  net->eb = get_int(spec, "prior_eb", 0, 1);
+  net->eb_hold = 0;
+  net->n_ties = 0;
+  net->eb_tie = NULL;
+  net->eb_rel = net->eb_a = net->eb_b = NULL;
+  if (!net->eb) return;
+  if (prior != PRIOR_GAUSSIAN)
+    Rf_error("empirical Bayes needs the gaussian prior");
+  int G = net->n_groups;
+  SEXP tie = list_get(spec, "eb_tie"), rel = list_get(spec, "eb_rel");
+  if (TYPEOF(tie) != INTSXP || XLENGTH(tie) != G || TYPEOF(rel) != REALSXP ||
+      XLENGTH(rel) != G)
+    Rf_error("'eb_tie' and 'eb_rel' must be vectors of length %d", G);
+  int T = 0;
+  for (int g = 0; g < G; g++) {
+    int t = INTEGER(tie)[g];
+    /* ties numbered in order of first appearance: 0, then at most +1 */
+    if (t < 0 || t > T) Rf_error("'eb_tie' must number the ties from 0");
+    if (t == T) T++;
+    if (!(REAL(rel)[g] >= 1e-6 && REAL(rel)[g] <= 1e6))
+      Rf_error("'eb_rel' must be in [1e-6, 1e6]");
+  }
+  SEXP a = list_get(spec, "eb_a"), b = list_get(spec, "eb_b");
+  if (TYPEOF(a) != REALSXP || XLENGTH(a) != T || TYPEOF(b) != REALSXP ||
+      XLENGTH(b) != T)
+    Rf_error("'eb_a' and 'eb_b' must be double vectors of length %d", T);
+  for (int t = 0; t < T; t++)
+    if (!(REAL(a)[t] >= 1e-6 && REAL(a)[t] <= 1e6 &&
+          REAL(b)[t] >= 1e-12 && REAL(b)[t] <= 1e6))
+      Rf_error("'eb_a' must be in [1e-6, 1e6] and 'eb_b' in [1e-12, 1e6]");
+  net->n_ties = T;
+  net->eb_tie = INTEGER(tie);
+  net->eb_rel = REAL(rel);
+  net->eb_a = REAL(a);
+  net->eb_b = REAL(b);
+  net->eb_work = (double *) R_alloc(2 * (size_t) T, sizeof(double));
+}
+
 /* options(bbb.gemm = "blas") computes the products by the BLAS that R
  * uses instead of the engine's own kernels (mlp.c); unset or "own": the
  * own kernels. */
@@ -104,7 +162,7 @@ static void unpack_net(SEXP spec, bbb_net *net) {
   net->n_layers = (int) XLENGTH(width) - 1;
   net->width = INTEGER(width);
   net->activation = get_int(spec, "activation", 0, 2);
-  net->family = get_int(spec, "family", 0, 3);
+  net->family = get_int(spec, "family", 0, 4);
   net->estimator = get_int(spec, "estimator", 0, 1);
   int prior = get_int(spec, "prior", 0, 1);
   double pi = get_dbl(spec, "prior_pi", 0, 1);
@@ -114,14 +172,16 @@ static void unpack_net(SEXP spec, bbb_net *net) {
     Rf_error("'prior_pi' must be in (0, 1)");
   if (net->estimator == EST_LOCAL && prior != PRIOR_GAUSSIAN)
     Rf_error("the local estimator needs the gaussian prior");
-  if (net->family == FAM_GAUSSIAN || net->family == FAM_BINOMIAL ||
-      net->family == FAM_POISSON) {
-    if (INTEGER(width)[net->n_layers] != 1)
-      Rf_error("this family needs one output unit");
-  } else if (INTEGER(width)[net->n_layers] < 2) {
+  int k = INTEGER(width)[net->n_layers];
+  if (net->family == FAM_HETERO) {
+    if (k != 2) Rf_error("the heteroscedastic gaussian needs two output units");
+  } else if (net->family != FAM_MULTINOMIAL) {
+    if (k != 1) Rf_error("this family needs one output unit");
+  } else if (k < 2) {
     Rf_error("the multinomial family needs at least two output units");
   }
-  prior_setup(&net->prior, prior, pi, s1, s2);
+  net->prior = (bbb_prior *) R_alloc(1, sizeof(bbb_prior));
+  prior_setup(net->prior, prior, pi, s1, s2);
   net_offsets(net);
   net->blas = gemm_option();
   SEXP mask = list_find(spec, "mask");
@@ -135,6 +195,8 @@ static void unpack_net(SEXP spec, bbb_net *net) {
         Rf_error("'mask' must hold only 0 and 1");
     net->mask = REAL(mask);
   }
+  unpack_groups(spec, net);
+  unpack_eb(spec, net, prior);
 }
 
 static void check_x(SEXP x, const bbb_net *net, int *n) {
@@ -172,6 +234,7 @@ static void unpack_optim(SEXP ctrl, bbb_optim *o) {
   o->beta1 = get_dbl(ctrl, "beta1", 0, 1 - 1e-12);
   o->beta2 = get_dbl(ctrl, "beta2", 0, 1 - 1e-12);
   o->eps = get_dbl(ctrl, "eps", 0, 1e300);
+  o->rho_rate = get_dbl(ctrl, "rho_rate", 0, 1);
 }
 
 static SEXP named_list(int n, const char **names) {
@@ -256,6 +319,7 @@ SEXP bbb_train(SEXP spec, SEXP theta_, SEXP m_, SEXP v_, SEXP t_, SEXP x,
   ctl.n_samples = get_int(ctrl, "n_samples", 1, 1000000);
   ctl.kl_blundell = get_int(ctrl, "kl_blundell", 0, 1);
   ctl.learn_tau = get_int(ctrl, "learn_tau", 0, 1);
+  net.eb_hold = net.eb && get_int(ctrl, "eb_hold", 0, 1);
   int threads = get_int(ctrl, "threads", 1, 1024);
   int single = get_int(ctrl, "single", 0, 1);
   unpack_optim(ctrl, &ctl.optim);
@@ -377,6 +441,7 @@ SEXP bbb_predict(SEXP spec, SEXP theta, SEXP x, SEXP nsim_, SEXP threads_,
   bbb_net net;
   unpack_net(spec, &net);
   net.estimator = EST_WEIGHT;
+  net.eb = 0; /* the prior plays no part, and threads share the net */
   int n, P = net.n_par, k = net.width[net.n_layers];
   check_x(x, &net, &n);
   check_finite(theta, 2 * (R_xlen_t) P + 1, "theta");

@@ -12,6 +12,7 @@ BBB_API void optim_step_setup(const bbb_optim *o, double t, bbb_step *st) {
   st->eps = (real) (o->eps * sqrt(1 - pow(o->beta2, t)));
   st->momentum = (real) o->momentum;
   st->lr = (real) o->lr;
+  st->rho_rate = (real) o->rho_rate;
 }
 
 BBB_API int optim_update_one(const bbb_step *st, real *theta, real *m,

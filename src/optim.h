@@ -13,6 +13,8 @@
 typedef struct {
   int kind;             /* OPT_SGD or OPT_ADAM */
   double lr, momentum, beta1, beta2, eps;
+  double rho_rate;      /* the rho's step is rho_rate times the mu's (0:
+                           rho held, as in the warm-up of training) */
 } bbb_optim;
 
 /* In the engine's precision, like the parameters they update. */
@@ -20,6 +22,7 @@ typedef struct {
   int adam;
   real b1, b2, step, eps; /* Adam, bias-corrected */
   real momentum, lr;      /* SGD */
+  real rho_rate;          /* of the rho's step (bbb_optim) */
 } bbb_step;
 
 BBB_API void optim_step_setup(const bbb_optim *o, double t, bbb_step *st);

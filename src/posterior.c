@@ -108,26 +108,42 @@ typedef struct {
   real gm, gr; /* d/dmu, d/drho */
 } pgrad;
 
+/* sigmoid(rho) / sigma, the derivative of log sigma in rho: it tends to 1
+ * as rho -> -Inf, where both underflow to 0 (then 1 is exact to the
+ * precision); a pruned parameter has sigma 0 too but gets no gradient. */
+VINLINE real dlogsigma(real sigma, real sig) {
+  return sigma > 0 ? sig / sigma : 1;
+}
+
+/* log sigma from rho where sigma = softplus(rho) = e^rho (1 - e^rho / 2 +
+ * ...) may underflow: below LOG_SIGMA_LINEAR, log sigma equals rho to the
+ * precision (e^rho / 2 under one ulp of |rho|). */
+#ifdef BBB_SINGLE
+#define LOG_SIGMA_LINEAR -20
+#else
+#define LOG_SIGMA_LINEAR -40
+#endif
+VINLINE real log_sigma(real rho, real sigma) {
+  return rho < LOG_SIGMA_LINEAR ? rho : real_log(sigma);
+}
+
 /* Mixture prior, weight estimator (Monte Carlo KL term); d and e as in
  * prior.h, computed once by the caller. */
 VINLINE pgrad grad_mixture(const bbb_rprior *p, real keep, real gw, real w,
                            real eps, real sigma, real sig, real kl_w, real d,
                            real e) {
   real g = keep * (gw + kl_w * mixture_dneg(p, w, d, e));
-  /* sigmoid(rho) / sigma (-> 1 as rho -> -Inf); sigma is 0 only for a
-   * pruned parameter, where sig is 0 too */
-  real ratio = sig / (sigma > 0 ? sigma : 1);
-  pgrad q = {g, g * eps * sig - keep * kl_w * ratio};
+  pgrad q = {g, g * eps * sig - keep * kl_w * dlogsigma(sigma, sig)};
   return q;
 }
 
 /* Gaussian prior (closed-form KL term); gs = d(-log p)/d sigma. */
 VINLINE pgrad grad_gaussian(const bbb_rprior *p, real keep, real gw, real gs,
                             real mu, real sigma, real sig, real kl_w) {
-  /* a pruned parameter has sigma 0, so 1 / sigma in gr is Inf */
   int on = keep > 0;
   real gm = gw + kl_w * gauss_kl_dmu(p, mu);
-  real gr = gs * sig + kl_w * gauss_kl_drho(p, sigma, sig);
+  real gr = gs * sig + kl_w * gauss_kl_drho(p, sigma, sig,
+                                            dlogsigma(sigma, sig));
   pgrad q = {on ? gm : 0, on ? gr : 0};
   return q;
 }
@@ -136,11 +152,11 @@ VINLINE pgrad grad_gaussian(const bbb_rprior *p, real keep, real gw, real gs,
  * the draw (mixture prior, with the d and e of its gradient) or the closed
  * form (gaussian prior). */
 VINLINE real kl_term(int kind, const bbb_rprior *p, real mu, real w,
-                     real eps, real sigma, real d, real e) {
+                     real eps, real rho, real sigma, real d, real e) {
+  real ls = log_sigma(rho, sigma);
   if (kind == PRIOR_MIXTURE)
-    return -real_log(sigma) - (real) 0.5 * eps * eps -
-      mixture_logp(p, w, d, e);
-  return gauss_kl(p, mu, sigma);
+    return -ls - (real) 0.5 * eps * eps - mixture_logp(p, w, d, e);
+  return gauss_kl(p, mu, sigma, ls);
 }
 
 enum { PASS_ADD = 0, PASS_UPDATE = 1, PASS_ADD_UPDATE = 2 };
@@ -149,7 +165,8 @@ enum { PASS_ADD = 0, PASS_UPDATE = 1, PASS_ADD_UPDATE = 2 };
  * and whether the KL term is summed (compile-time constants in the
  * callers below, so each gets its own vectorised loop). */
 VINLINE void pass_loop(int kind, int mode, int masked, int with_kl,
-                       const bbb_net *net, const bbb_step *st, double kl_w,
+                       const bbb_net *net, const bbb_prior *prior,
+                       const bbb_step *st, double kl_w,
                        double scale, real *theta, real *m, real *v,
                        bbb_sample *smp, const bbb_work *wk, real *g,
                        int from, int to, double *check, double *kl) {
@@ -158,12 +175,16 @@ VINLINE void pass_loop(int kind, int mode, int masked, int with_kl,
   const real *sigma = smp->sigma, *sig = smp->sig;
   const real *eps = smp->eps, *w = smp->w, *gw = wk->gmu, *gsig = wk->gsig;
   const double *keep = net->mask;
-  bbb_rprior pr = prior_real(&net->prior);
+  bbb_rprior pr = prior_real(prior);
   const bbb_rprior *p = &pr;
   /* a local copy: the stores to the parameters (also reals) could alias
    * *st, and the compiler would reload its fields every iteration */
   bbb_step sl = {0};
   if (st) sl = *st;
+  /* the rho's step, scaled by rho_rate (its moments still accumulate) */
+  bbb_step sr = sl;
+  sr.step *= sl.rho_rate;
+  sr.lr *= sl.rho_rate;
   real klw = (real) kl_w, sc = (real) scale;
   real chk = 0;
   double klsum = 0;
@@ -181,7 +202,8 @@ VINLINE void pass_loop(int kind, int mode, int masked, int with_kl,
     /* of the draw before the update, each term in the engine's
      * precision, summed in double */
     if (with_kl) {
-      real term = kl_term(kind, p, mu[j], w[j], eps[j], sigma[j], d, e);
+      real term = kl_term(kind, p, mu[j], w[j], eps[j], rho[j], sigma[j], d,
+                          e);
       klsum += kj > 0 ? term : 0;
     }
     pgrad q;
@@ -203,7 +225,7 @@ VINLINE void pass_loop(int kind, int mode, int masked, int with_kl,
       }
       real rho_old = rho[j];
       chk += optim_apply(&sl, &mu[j], &m[j], &v[j], gm * sc) * 0;
-      chk += optim_apply(&sl, &rho[j], &m[P + j], &v[P + j], gr * sc) * 0;
+      chk += optim_apply(&sr, &rho[j], &m[P + j], &v[P + j], gr * sc) * 0;
       /* a pruned parameter does not move: mean exactly zero, rho kept */
       mu[j] *= kj;
       rho[j] = kj > 0 ? rho[j] : rho_old;
@@ -216,12 +238,13 @@ VINLINE void pass_loop(int kind, int mode, int masked, int with_kl,
 /* One variant: name(masked, with_kl, ...) calls the loop with both
  * constant. */
 #define PASS_CALL(kind, mode, masked, with_kl)                              \
-  pass_loop(kind, mode, masked, with_kl, net, st, kl_w, scale, theta, m, v, \
-            smp, wk, g, from, to, check, kl)
+  pass_loop(kind, mode, masked, with_kl, net, prior, st, kl_w, scale,       \
+            theta, m, v, smp, wk, g, from, to, check, kl)
 #define PASS_VARIANT(name, kind, mode)                                      \
   BBB_SIMD_CLONES                                                           \
   static void name(int masked, int with_kl, const bbb_net *net,            \
-                   const bbb_step *st, double kl_w, double scale,           \
+                   const bbb_prior *prior, const bbb_step *st, double kl_w, \
+                   double scale,                                            \
                    real *theta, real *m, real *v, bbb_sample *smp,          \
                    const bbb_work *wk, real *g, int from, int to,           \
                    double *check, double *kl) {                             \
@@ -241,12 +264,28 @@ PASS_VARIANT(gaussian_add, PRIOR_GAUSSIAN, PASS_ADD)
 PASS_VARIANT(gaussian_update, PRIOR_GAUSSIAN, PASS_UPDATE)
 PASS_VARIANT(gaussian_add_update, PRIOR_GAUSSIAN, PASS_ADD_UPDATE)
 
-/* The fused pass over [from, to) after a backward pass. With st NULL the
- * gradient of this sample is added to g (g[0..P) for mu, g[P..2P) for rho)
- * and nothing else changes. With st, the parameters are updated by the
- * gradient times `scale` (plus what g holds, if add is set); sigma is then
- * stale until posterior_scales. *check is 0 when every update is finite,
- * NaN otherwise. If kl is not NULL, *kl receives the unweighted KL term of
+/* The group of parameter j (binary search: there may be thousands). */
+static int group_at(const bbb_net *net, int j) {
+  int lo = 0, hi = net->n_groups - 1;
+  while (lo < hi) {
+    int mid = (lo + hi + 1) / 2;
+    if (net->group_from[mid] <= j) lo = mid; else hi = mid - 1;
+  }
+  return lo;
+}
+
+typedef void (*pass_fn)(int, int, const bbb_net *, const bbb_prior *,
+                        const bbb_step *, double, double, real *, real *,
+                        real *, bbb_sample *, const bbb_work *, real *, int,
+                        int, double *, double *);
+
+/* The fused pass over [from, to) after a backward pass, group by group
+ * (each with its own prior). With st NULL the gradient of this sample is
+ * added to g (g[0..P) for mu, g[P..2P) for rho) and nothing else changes.
+ * With st, the parameters are updated by the gradient times `scale` (plus
+ * what g holds, if add is set); sigma is then stale until
+ * posterior_scales. *check is 0 when every update is finite, NaN
+ * otherwise. If kl is not NULL, *kl receives the unweighted KL term of
  * [from, to) for the current sample (before the update): it costs two
  * logarithms per parameter, so it is summed only when it is reported. */
 BBB_API void posterior_pass(const bbb_net *net, const bbb_step *st, int add,
@@ -254,13 +293,43 @@ BBB_API void posterior_pass(const bbb_net *net, const bbb_step *st, int add,
                             real *v, bbb_sample *smp, const bbb_work *wk,
                             real *g, int from, int to, double *check,
                             double *kl) {
-  int mixture = net->prior.kind == PRIOR_MIXTURE, masked = !!net->mask;
+  int mixture = net->prior[0].kind == PRIOR_MIXTURE, masked = !!net->mask;
+  pass_fn fn = !st ? (mixture ? mixture_add : gaussian_add) :
+    add ? (mixture ? mixture_add_update : gaussian_add_update) :
+    (mixture ? mixture_update : gaussian_update);
   *check = 0;
-  (!st ? (mixture ? mixture_add : gaussian_add) :
-   add ? (mixture ? mixture_add_update : gaussian_add_update) :
-   (mixture ? mixture_update : gaussian_update))(
-     masked, kl != NULL, net, st, kl_w, scale, theta, m, v, smp, wk, g,
-     from, to, check, kl);
+  if (kl) *kl = 0;
+  for (int gr = group_at(net, from); gr < net->n_groups &&
+         net->group_from[gr] < to; gr++) {
+    int a = net->group_from[gr] > from ? net->group_from[gr] : from;
+    int b = net->group_from[gr + 1] < to ? net->group_from[gr + 1] : to;
+    double chk = 0, klg = 0;
+    fn(masked, kl != NULL, net, &net->prior[gr], st, kl_w, scale, theta, m,
+       v, smp, wk, g, a, b, &chk, kl ? &klg : NULL);
+    *check += chk;
+    if (kl) *kl += klg;
+  }
+}
+
+/* Adds sum(mu^2 + sigma^2) over [from, to) to moments[g] of each group g
+ * it meets (the statistic of empirical Bayes; see prior.c). Pruned
+ * parameters have mu = sigma = 0 and add nothing. */
+BBB_SIMD_CLONES
+BBB_API void posterior_moments(const bbb_net *net, const real *mu,
+                               const bbb_sample *smp, int from, int to,
+                               double *moments) {
+  const real *sigma = smp->sigma;
+  for (int gr = group_at(net, from); gr < net->n_groups &&
+         net->group_from[gr] < to; gr++) {
+    int a = net->group_from[gr] > from ? net->group_from[gr] : from;
+    int b = net->group_from[gr + 1] < to ? net->group_from[gr + 1] : to;
+    double sum = 0;
+#ifdef _OPENMP
+#pragma omp simd reduction(+ : sum)
+#endif
+    for (int j = a; j < b; j++) sum += mu[j] * mu[j] + sigma[j] * sigma[j];
+    moments[gr] += sum;
+  }
 }
 
 #if defined(__GNUC__) && !defined(__clang__)

@@ -14,6 +14,9 @@ BBB_API void posterior_scales(const bbb_net *net, const real *rho,
 BBB_API void posterior_draw(const real *mu, bbb_sample *smp, uint64_t seed,
                             int from, int to);
 BBB_API void real_norm_fill(bbb_vrng *r, real *x, int n);
+BBB_API void posterior_moments(const bbb_net *net, const real *mu,
+                               const bbb_sample *smp, int from, int to,
+                               double *moments);
 BBB_API void posterior_pass(const bbb_net *net, const bbb_step *st, int add,
                             double kl_w, double scale, real *theta, real *m,
                             real *v, bbb_sample *smp, const bbb_work *wk,

@@ -9,6 +9,11 @@
 
 /* The constants of p (prior.c), in double. */
 void prior_setup(bbb_prior *p, int kind, double pi, double s1, double s2);
+/* The groups of parameters sharing a prior, and empirical Bayes: new
+ * scales from the groups' moments, and the hyperprior's -log density. */
+void prior_groups(bbb_net *net, const int *from, int n_groups);
+void eb_rescale(const bbb_net *net, const double *moments);
+double eb_penalty(const bbb_net *net);
 
 /* The constants of bbb_prior in the engine's precision: arithmetic with
  * a double constant would turn a float loop into a double one. */
@@ -44,9 +49,12 @@ VINLINE real mixture_dneg(const bbb_rprior *p, real w, real d, real e) {
 }
 
 /* KL(N(mu, sigma^2) || N(0, s^2)) for one parameter, and its derivatives
- * in mu and rho; sig = sigmoid(rho) = d sigma / d rho, 1 / s^2 = 2 h1. */
-VINLINE real gauss_kl(const bbb_rprior *p, real mu, real sigma) {
-  return p->log_s1 - real_log(sigma) + (sigma * sigma + mu * mu) * p->h1 -
+ * in mu and rho; sig = sigmoid(rho) = d sigma / d rho, 1 / s^2 = 2 h1;
+ * log sigma and dls = d log sigma / d rho = sig / sigma are given, computed
+ * from rho where sigma underflows (posterior.c). */
+VINLINE real gauss_kl(const bbb_rprior *p, real mu, real sigma,
+                      real log_sigma) {
+  return p->log_s1 - log_sigma + (sigma * sigma + mu * mu) * p->h1 -
     (real) 0.5;
 }
 
@@ -54,8 +62,9 @@ VINLINE real gauss_kl_dmu(const bbb_rprior *p, real mu) {
   return 2 * p->h1 * mu;
 }
 
-VINLINE real gauss_kl_drho(const bbb_rprior *p, real sigma, real sig) {
-  return (2 * p->h1 * sigma - 1 / sigma) * sig;
+VINLINE real gauss_kl_drho(const bbb_rprior *p, real sigma, real sig,
+                           real dls) {
+  return 2 * p->h1 * sigma * sig - dls;
 }
 
 #endif

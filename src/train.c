@@ -26,6 +26,7 @@
 #include "scratch.h"
 #include "threads.h"
 #include "train.h"
+#include "prior.h"
 #include "trainer.h"
 
 /* sum_grad: the gradient is summed in tr->g (several samples a step, or
@@ -40,6 +41,9 @@ BBB_API void trainer_alloc(bbb_trainer *tr, const bbb_net *net, int rows,
   tr->g = sum_grad ? real_zeros(2 * (size_t) net->n_par + 1) : NULL;
   tr->kl_chunk = (double *) R_alloc(tr->n_chunks, sizeof(double));
   tr->check_chunk = (double *) R_alloc(tr->n_chunks, sizeof(double));
+  tr->moments = net->eb ? (double *) R_alloc((size_t) tr->n_chunks *
+                                             net->n_groups, sizeof(double))
+    : NULL;
   tr->y = (double *) R_alloc(rows, sizeof(double));
 }
 
@@ -74,22 +78,46 @@ typedef struct {
   int scales;
 } sample_job;
 
+/* Chunk c's share of the moments of empirical Bayes, after its sigma. */
+static void chunk_moments(bbb_trainer *tr, const real *mu, int c) {
+  const bbb_net *net = tr->net;
+  if (!net->eb) return;
+  double *mom = tr->moments + (size_t) c * net->n_groups;
+  memset(mom, 0, net->n_groups * sizeof(double));
+  posterior_moments(net, mu, &tr->smp, chunk_from(c), chunk_to(net, c), mom);
+}
+
+/* New empirical-Bayes scales from the chunks' moments, added in chunk
+ * order whatever the threads. */
+static void trainer_rescale(bbb_trainer *tr) {
+  const bbb_net *net = tr->net;
+  if (!net->eb) return;
+  int G = net->n_groups;
+  double *sum = tr->moments;  /* chunk 0's row becomes the total */
+  for (int c = 1; c < tr->n_chunks; c++)
+    for (int g = 0; g < G; g++) sum[g] += tr->moments[(size_t) c * G + g];
+  eb_rescale(net, sum);
+}
+
 static void sample_chunk(int c, void *p) {
   const sample_job *j = (const sample_job *) p;
   const bbb_net *net = j->tr->net;
   int from = chunk_from(c), to = chunk_to(net, c);
-  if (j->scales)
+  if (j->scales) {
     posterior_scales(net, j->theta + net->n_par, &j->tr->smp, from, to);
+    chunk_moments(j->tr, j->theta, c);
+  }
   if (net->estimator == EST_WEIGHT)
     posterior_draw(j->theta, &j->tr->smp, chunk_seed(j->seed, c), from, to);
 }
 
-/* A fresh sample: sigma from rho (if `scales`) and, for the weight
- * estimator, a weight draw. */
+/* A fresh sample: sigma from rho (if `scales`, and then the empirical-Bayes
+ * scales) and, for the weight estimator, a weight draw. */
 BBB_API void trainer_sample(bbb_trainer *tr, const real *theta,
                             uint64_t seed, int scales) {
   sample_job j = {tr, theta, seed, scales};
   run_range(tr->n_chunks, tr->threads, sample_chunk, &j);
+  if (scales) trainer_rescale(tr);
 }
 
 /* Forward and backward pass on the batch in wk.h[0] and tr->y; returns the
@@ -141,7 +169,10 @@ static void params_chunk(int c, void *p) {
   posterior_pass(net, j->st, j->add, j->kl_w, j->scale, j->theta, j->m, j->v,
                  &tr->smp, &tr->wk, tr->g, from, to, &tr->check_chunk[c],
                  j->kl ? &tr->kl_chunk[c] : NULL);
-  if (j->st) posterior_scales(net, j->theta + net->n_par, &tr->smp, from, to);
+  if (j->st) {
+    posterior_scales(net, j->theta + net->n_par, &tr->smp, from, to);
+    chunk_moments(tr, j->theta, c);
+  }
   if (j->seed && net->estimator == EST_WEIGHT)
     posterior_draw(j->theta, &tr->smp, chunk_seed(j->seed, c), from, to);
 }
@@ -162,8 +193,9 @@ BBB_API void trainer_params(bbb_trainer *tr, real *theta, real *m, real *v,
     sum += tr->kl_chunk[c];
     check += tr->check_chunk[c];
   }
-  if (kl) *kl = sum;
+  if (kl) *kl = sum + eb_penalty(tr->net);
   *ok = check == 0;
+  if (st) trainer_rescale(tr);
 }
 
 /* One optimiser step on the batch already in wk.h[0] and tr->y, with the

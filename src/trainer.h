@@ -16,6 +16,7 @@ typedef struct {
   bbb_sample smp;
   real *g;              /* gradient of theta = (mu, rho, tau), if summed */
   double *kl_chunk, *check_chunk;
+  double *moments;      /* empirical Bayes: n_chunks x n_groups sums */
   double *y;            /* the batch response */
 } bbb_trainer;
 

@@ -258,9 +258,11 @@ test_that("prior_mixture() rejects non-positive sigmas", {
   expect_snapshot(prior_mixture(sigma2 = -1), error = TRUE)
 })
 
-test_that("prior_gaussian(sigma = 0) is an error", {
-  expect_arg_error(prior_gaussian(sigma = -1), "sigma")
-  expect_snapshot(prior_gaussian(sigma = 0), error = TRUE)
+test_that("prior_gaussian(scale = 0) is an error", {
+  expect_arg_error(prior_gaussian(scale = -1), "scale")
+  expect_snapshot(prior_gaussian(scale = 0), error = TRUE)
+  expect_arg_error(prior_gaussian(groups = "all"), "groups")
+  expect_arg_error(prior_gaussian(shape = 0), "shape")
 })
 
 test_that("a `prior` not made by a prior function is an error", {
@@ -294,7 +296,8 @@ test_that("an unknown `estimator` is an error", {
 })
 
 test_that("estimator = \"local\" with the mixture prior is an error", {
-  expect_arg_error(tiny(x, y, estimator = "local"), "estimator")
+  expect_arg_error(tiny(x, y, estimator = "local", prior = prior_mixture()),
+                   "estimator")
   expect_snapshot(tiny(x, y, estimator = "local", prior = prior_mixture()),
                   error = TRUE)
 })

@@ -2,7 +2,7 @@
 
 grid <- expand.grid(
   family = c("gaussian", "binomial", "multinomial", "poisson"),
-  prior = c("mixture", "gaussian"),
+  prior = c("mixture", "gaussian", "empirical Bayes"),
   activation = c("relu", "tanh", "sigmoid"),
   depth = 0:2, stringsAsFactors = FALSE
 )
@@ -16,8 +16,9 @@ for (r in seq_len(nrow(grid))) {
     set.seed(100 + r)
     x <- matrix(stats::rnorm(24), 8, 3)
     y <- family_response(g$family, x)
-    prior <- if (g$prior == "mixture") prior_mixture() else
-      prior_gaussian(0.8)
+    prior <- switch(g$prior, mixture = prior_mixture(),
+                    gaussian = prior_gaussian(0.8),
+                    prior_gaussian())
     fit <- bbb_fit(x, y, hidden = rep(3L, g$depth), family = g$family,
                    activation = g$activation, prior = prior, epochs = 1,
                    batch_size = 8, verbose = FALSE)
@@ -43,12 +44,43 @@ test_that("local reparameterisation gradient matches finite differences", {
   }
 })
 
+test_that("empirical Bayes gradients match finite differences", {
+  # The objective is profiled: its prior scales are re-optimised at every
+  # evaluation, so the finite differences see them move with mu and rho.
+  for (groups in c("network", "layer", "unit")) {
+    for (est in c("weight", "local")) {
+      set.seed(21)
+      x <- matrix(stats::rnorm(24), 8, 3)
+      y <- family_response("gaussian", x)
+      fit <- bbb_fit(x, y, hidden = c(3, 2), estimator = est,
+                     prior = prior_gaussian(groups = groups, shape = 2,
+                                            guess = 0.7),
+                     epochs = 1, batch_size = 8, verbose = FALSE)
+      fit <- randomize_params(fit)
+      expect_lt(fd_max_rel_error(fit, x, y), 1e-6,
+                label = paste(groups, est))
+    }
+  }
+})
+
+test_that("heteroscedastic gradients match finite differences", {
+  for (prior in list(prior_gaussian(), prior_mixture())) {
+    set.seed(22)
+    x <- matrix(stats::rnorm(24), 8, 3)
+    y <- family_response("gaussian", x)
+    fit <- bbb_fit(x, y, hidden = 3, heteroscedastic = TRUE, prior = prior,
+                   epochs = 1, batch_size = 8, verbose = FALSE)
+    fit <- randomize_params(fit)
+    expect_lt(fd_max_rel_error(fit, x, y), 1e-6, label = format(prior))
+  }
+})
+
 test_that("the gradient is stable for extreme rho", {
   set.seed(3)
   x <- matrix(stats::rnorm(20), 10, 2)
   y <- stats::rnorm(10)
   fit <- bbb_fit(x, y, hidden = 2, epochs = 1, verbose = FALSE)
-  for (rho in c(-40, -20, 15)) {
+  for (rho in c(-710, -100, -40, -20, 15)) {
     f <- fit
     f$params <- lapply(f$params, function(p) {
       p$w_rho[] <- rho
@@ -58,8 +90,9 @@ test_that("the gradient is stable for extreme rho", {
     g <- bbb_gradient(f, x, y)
     expect_true(is.finite(g$value))
     expect_true(all(is.finite(unlist(g$gradient))))
-    # As rho -> -Inf, d/drho of -log sigma tends to -sigmoid/sigma -> -1.
-    if (rho == -40) {
+    # As rho -> -Inf, d/drho of -log sigma tends to -sigmoid/sigma -> -1,
+    # also where sigma itself underflows to 0 (rho -710).
+    if (rho <= -40) {
       expect_equal(unname(g$gradient[[1]]$w_rho[1]), -1, tolerance = 1e-6)
     }
   }
@@ -69,7 +102,7 @@ test_that("bbb_gradient reports the KL term and data term separately", {
   set.seed(5)
   x <- matrix(stats::rnorm(20), 10, 2)
   y <- stats::rnorm(10)
-  fit <- bbb_fit(x, y, hidden = 2, prior = prior_gaussian(), epochs = 1,
+  fit <- bbb_fit(x, y, hidden = 2, prior = prior_gaussian(1), epochs = 1,
                  verbose = FALSE)
   g <- bbb_gradient(fit, x, y)
   expect_equal(g$value, g$nll + g$kl)
