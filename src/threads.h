@@ -21,6 +21,8 @@ void threads_stop(void);
  * not depend on the count, so switching changes nothing but the time. */
 typedef struct {
   int max, cur;         /* the caller's count; the count in use */
+  int fixed;            /* the caller's count always (environment variable
+                           BBB_THREADS_FIXED=1, for the tests) */
   int trial;            /* the step under way tries the other count */
   int used, steps;      /* this step's count; steps timed since a switch */
   double est[2];        /* smoothed seconds a step on 1 and on max threads,
