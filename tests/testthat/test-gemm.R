@@ -150,3 +150,27 @@ test_that("the kernels' test entry checks its arguments", {
   expect_error(gemm(a, matrix(1, 3, 2), matrix(0, 2, 2), ta = NA), "'ta'")
   expect_null(gemm(a, matrix(1, 3, 2), matrix(0, 2, 2), kernel = "nonesuch"))
 })
+
+test_that("options(bbb.gemm = \"blas\") trains on R's BLAS to the same fit", {
+  set.seed(12)
+  x <- matrix(stats::rnorm(3000), 300, 10)
+  y <- x[, 1] - x[, 2] + stats::rnorm(300)
+  fit_with <- function(gemm, precision) {
+    old <- options(bbb.gemm = gemm)
+    on.exit(options(old))
+    set.seed(13)
+    bbb_fit(x, y, hidden = c(40, 20), epochs = 2, precision = precision,
+            verbose = FALSE)
+  }
+  for (precision in c("double", "single")) {
+    own <- fit_with("own", precision)
+    blas <- fit_with("blas", precision)
+    # the same draws and steps; the products round differently
+    tol <- if (precision == "double") 1e-10 else 1e-4
+    expect_equal(unlist(blas$params), unlist(own$params), tolerance = tol)
+  }
+  old <- options(bbb.gemm = "fast")
+  on.exit(options(old))
+  expect_error(bbb_fit(x, y, hidden = 4, epochs = 1, verbose = FALSE),
+               "bbb.gemm")
+})
