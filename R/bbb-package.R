@@ -1,6 +1,7 @@
 #' bbb: Bayesian neural networks by Bayes by Backprop
 #'
-#' Fit with [bbb_fit()], predict with [predict.bbb_fit()], check the
+#' Fit with [bbb_fit()], predict with [predict.bbb_fit()], train further with
+#' [bbb_continue()], check the
 #' gradients with [bbb_gradient()]. Start with `vignette("bbb")`.
 #'
 #' @section Speed and options:
@@ -21,5 +22,5 @@
 #'
 #' @keywords internal
 #' @useDynLib bbb, .registration = TRUE, .fixes = "C_"
-#' @importFrom stats coef fitted predict residuals sigma nobs update
+#' @importFrom stats coef fitted formula predict residuals sigma nobs
 "_PACKAGE"

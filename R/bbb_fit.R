@@ -2,15 +2,17 @@
 #'
 #' Trains a multilayer perceptron whose weights have a factorised Gaussian
 #' variational posterior \eqn{q(w | \mu, \rho)}, \eqn{\sigma =
-#' \log(1 + e^\rho)}, by minimising the negative evidence lower bound with
-#' the analytic reparameterisation gradients of Blundell et al. (2015). The
-#' forward pass, the gradients and the optimiser run in C.
+#' \log(1 + e^\rho)}{sigma = log(1 + exp(rho))}, by minimising the negative
+#' evidence lower bound with the analytic reparameterisation gradients of
+#' Blundell et al. (2015). The forward pass, the gradients and the optimiser
+#' run in C.
 #'
 #' @section The objective and its KL scaling:
 #' An epoch splits the training rows into \eqn{M} minibatches. Minibatch
 #' \eqn{i} contributes
 #' \deqn{F_i = \frac{1}{S}\sum_{s=1}^S \left[k_i \left(\log q(w_s) -
-#'   \log P(w_s)\right) - \log p(D_i | w_s)\right],}
+#'   \log P(w_s)\right) - \log p(D_i | w_s)\right],}{F_i = (1/S) sum_s
+#'   [k_i (log q(w_s) - log P(w_s)) - log p(D_i | w_s)],}
 #' with \eqn{S} = `n_samples` weight draws and KL weight \eqn{k_i = 1/M}
 #' (`kl_weighting = "uniform"`) or \eqn{k_i = 2^{M-i}/(2^M - 1)}
 #' (`"blundell"`). Both weightings sum to one over an epoch, so
@@ -22,12 +24,12 @@
 #' minibatches), `kl` (the KL term of the whole network, taken at the
 #' epoch's last minibatch) and `elbo = -(nll + kl)`. With the gaussian prior
 #' the KL term is exact (closed form); with the mixture prior it is the
-#' Monte Carlo estimate \eqn{\log q(w) - \log P(w)} of that step's weight
-#' draws (computing it costs two logarithms per weight, so it is not done
-#' at every step). Under empirical Bayes (the default prior) the KL term is
+#' Monte Carlo estimate \eqn{\log q(w) - \log P(w)}{log q(w) - log P(w)} of
+#' that step's weight draws (computing it costs two logarithms per weight,
+#' so it is not done at every step). Under empirical Bayes (the default prior) the KL term is
 #' taken at the learned prior scales and `kl` also holds
-#' \eqn{-\log p(s^2)} of their hyperprior, so that `elbo` is the bound on
-#' \eqn{\log p(D, s^2)} that training maximises (see [prior_gaussian()]).
+#' \eqn{-\log p(s^2)}{-log p(s^2)} of their hyperprior, so that `elbo` is the bound on
+#' \eqn{\log p(D, s^2)}{log p(D, s^2)} that training maximises (see [prior_gaussian()]).
 #'
 #' @section Training to convergence:
 #' With `epochs = NULL` (the default) training runs in phases, each until
@@ -80,9 +82,11 @@
 #'   the scale of `y`, or `NULL` (default) to learn it, starting from the
 #'   residual sd of a least-squares fit on the training rows (bounded to
 #'   \[0.05, 1\] times the sd of `y`).
-#' @param heteroscedastic For the gaussian family: `TRUE` learns a noise sd
-#'   per row, as a second output of the network (the log noise sd), instead
-#'   of one for all rows.
+#' @param heteroscedastic For the gaussian family: learn a noise standard
+#'   deviation per row, as a second output of the network (`log_sd`, the
+#'   log of the noise sd on the standardized scale of `y`), instead of one
+#'   for all rows. [predict.bbb_fit()] then draws each row's noise from its
+#'   own sd.
 #' @param standardize Centre and scale the columns of `x` (and a gaussian
 #'   `y`) before training. The transformation is stored and undone by
 #'   [predict()].
@@ -108,8 +112,9 @@
 #'   random rows are a cache miss per value in R's column-major matrix.
 #'   `options(bbb.row_copy = FALSE)` saves that memory at some speed.
 #' @param threads Threads for training (the passes over the parameters,
-#'   the large matrix products and the gathering of wide minibatches) and
-#'   prediction (groups of draws). More threads than free cores slow
+#'   the large matrix products and the gathering of wide minibatches) and,
+#'   as the default of `threads` in [predict.bbb_fit()], prediction (groups
+#'   of draws). More threads than free cores slow
 #'   training down: the threads wait for each other several times a step.
 #'   While bbb trains, an OpenBLAS BLAS is kept single-threaded (its own
 #'   threads would compete for the same cores); its setting is restored
@@ -119,13 +124,16 @@
 #'   stops with an error, `"restore"` returns the fit as it was at the start
 #'   of the failing epoch, with a warning.
 #' @param keep_data Keep the (standardized) training data in the fit, for
-#'   [fitted()], [residuals()] and [update()] without data.
+#'   [fitted()], [residuals()] and [bbb_continue()] without data.
 #' @param verbose Show a progress bar with the ELBO.
 #' @param ... Passed on to the default method.
 #' @return An object of class `bbb_fit`: a list holding among others
 #'   `params` (one list per layer with matrices `w_mu`, `w_rho` and vectors
-#'   `b_mu`, `b_rho`), `family`, `prior`, `trace` (a data frame by epoch)
-#'   and the preprocessing needed by [predict()].
+#'   `b_mu`, `b_rho`), `family`, `prior`, `trace` (a data frame by epoch),
+#'   `seed` (the seed of the draws of [predict.bbb_fit()] and the other
+#'   methods, drawn from R's random number generator after training) and
+#'   the preprocessing needed by [predict()]. [stats::update()] refits it
+#'   with changed arguments; [bbb_continue()] trains it further.
 #' @references Blundell C, Cornebise J, Kavukcuoglu K, Wierstra D (2015).
 #'   Weight uncertainty in neural networks. ICML. arXiv:1505.05424.
 #' @examples
@@ -161,7 +169,9 @@ bbb_fit.formula <- function(formula, data, subset, na.action, ...) {
   fit <- bbb_fit.default(x, y, ...)
   fit$prep$terms <- stats::delete.response(terms)
   fit$prep$xlevels <- stats::.getXlevels(terms, mf)
-  fit$call <- match.call()
+  fit$call <- generic_call(match.call())
+  # for update(fit, . ~ . - x1): the formula with `.` expanded
+  fit$formula <- stats::formula(terms)
   fit
 }
 
@@ -223,19 +233,23 @@ bbb_fit.default <- function(x, y, hidden = 32L, activation = "relu",
   if (is.matrix(y) || is.data.frame(y)) {
     abort("`y` must be a vector or a factor, not a matrix or data frame.")
   }
-  if (family == "auto") family <- guess_family(y)
+  auto <- family == "auto"
+  if (auto) family <- guess_family(y)
+  # checked after the guess, so that "auto" cannot drop them silently
   if (family != "gaussian" && (!is.null(noise_sd) || heteroscedastic)) {
     abort(sprintf(paste0("`%s` is for the gaussian family only; leave it %s ",
-                         "for the %s family."),
+                         "for the %s family%s."),
                   if (heteroscedastic) "heteroscedastic" else "noise_sd",
-                  if (heteroscedastic) "FALSE" else "NULL", family))
+                  if (heteroscedastic) "FALSE" else "NULL", family,
+                  if (auto) " (chosen by `family = \"auto\"` from `y`)" else
+                    ""))
   }
   resp <- encode_response(y, family)
   k <- if (family == "multinomial") length(resp$levels) else
     if (heteroscedastic) 2L else 1L
 
   fit <- structure(list(
-    call = match.call(),
+    call = generic_call(match.call()),
     family = family, activation = activation, hidden = hidden,
     width = c(ncol(inputs$x), hidden, k), prior = prior,
     estimator = estimator, heteroscedastic = heteroscedastic,
@@ -295,7 +309,11 @@ bbb_fit.default <- function(x, y, hidden = 32L, activation = "relu",
                  val_y = yy[split$val])
   }
   if (keep_data) fit$data <- data
-  train_fit(fit, data, epochs, verbose, theta, max_epochs)
+  fit <- train_fit(fit, data, epochs, verbose, theta, max_epochs)
+  # the seed of predict() and the other draws from the fit (drawn after
+  # training, so that the training draws are as they were without it)
+  fit$seed <- new_seed()
+  fit
 }
 
 # The settings of training to convergence (epochs = NULL): the window of

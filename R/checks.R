@@ -1,6 +1,51 @@
 # Argument checks. Each names the argument and says what was expected.
 
-abort <- function(...) stop(paste0(...), call. = FALSE)
+# Errors and warnings are classed conditions ("bbb_error", "bbb_warning")
+# whose call is the bbb function the user called, so that a program can
+# catch them by class and a person sees where they came from. (cli's
+# cli_abort() would need rlang, which bbb does not depend on; these build
+# the same kind of condition with base R.) The message is used as given:
+# no glue interpolation, so braces in column names are safe.
+abort <- function(..., class = NULL, call = user_call()) {
+  cnd <- structure(class = c(class, "bbb_error", "error", "condition"),
+                   list(message = paste0(...), call = call))
+  stop(cnd)
+}
+
+warn <- function(..., class = NULL, call = user_call()) {
+  cnd <- structure(class = c(class, "bbb_warning", "warning", "condition"),
+                   list(message = paste0(...), call = call))
+  warning(cnd)
+}
+
+# The call of the outermost frame whose function lives in bbb's namespace:
+# the bbb function the user called, whatever helpers raised the condition;
+# for an S3 method of a generic from elsewhere (predict.bbb_fit), the call
+# of the generic (predict(fit, x)). NULL if there is none.
+user_call <- function() {
+  ns <- environment(user_call)
+  for (i in seq_len(sys.nframe())) {
+    env <- environment(sys.function(i))
+    if (is.null(env) || !identical(topenv(env), ns)) next
+    call <- sys.call(i)
+    if (i > 1L && is_method_of(call[[1L]], sys.call(i - 1L)[[1L]])) {
+      return(sys.call(i - 1L))
+    }
+    return(call)
+  }
+  NULL
+}
+
+# Whether `fn` (a call's function) names a method of the generic `gen`
+# (a name, or pkg::name).
+is_method_of <- function(fn, gen) {
+  if (is.call(gen) && length(gen) == 3L &&
+      identical(gen[[1L]], as.name("::"))) {
+    gen <- gen[[3L]]
+  }
+  is.symbol(fn) && is.symbol(gen) &&
+    startsWith(as.character(fn), paste0(as.character(gen), "."))
+}
 
 describe <- function(x) {
   if (is.null(x)) return("NULL")
@@ -131,17 +176,52 @@ check_no_dots <- function(..., fn) {
   invisible()
 }
 
-# Combinations of predict() arguments the fit's family does not support.
+# Combinations of predict() arguments that make no sense, or that the
+# fit's family does not support.
 check_predict_type <- function(object, type, interval) {
-  classes <- object$family %in% c("binomial", "multinomial")
-  if (type == "class" && !classes) {
-    abort(sprintf(paste0("`type = \"class\"` needs a binomial or ",
-                         "multinomial fit, not a %s one."), object$family))
+  family <- object$family
+  classes <- family %in% c("binomial", "multinomial")
+  if (type %in% c("class", "prob") && !classes) {
+    abort(sprintf(paste0("`type = \"%s\"` needs a binomial or ",
+                         "multinomial fit, not a %s one."), type, family))
   }
-  if (interval == "prediction" && object$family == "multinomial") {
+  if (interval == "none") return(invisible())
+  if (type %in% c("class", "samples", "predictive")) {
+    abort(sprintf(paste0("`interval = \"%s\"` goes with a summary (type ",
+                         "\"response\", \"link\" or \"prob\"), not with ",
+                         "`type = \"%s\"`."), interval, type))
+  }
+  if (interval == "prediction" && type != "response") {
+    abort(sprintf(paste0("`interval = \"prediction\"` is an interval for a ",
+                         "new observation, on the response scale: use ",
+                         "`type = \"response\"`, or `interval = ",
+                         "\"credible\"` with `type = \"%s\"`."), type))
+  }
+  if (interval == "prediction" && family == "multinomial") {
     abort("`interval = \"prediction\"` needs an ordered response; for ",
           "the multinomial family use `interval = \"credible\"` or ",
           "`type = \"predictive\"` draws.")
   }
   invisible()
+}
+
+# NULL (the default for the fit and the type) or a count.
+check_nsamples <- function(nsamples, fit, type = "response") {
+  if (is.null(nsamples)) {
+    return(default_nsamples(fit, type %in% c("samples", "predictive")))
+  }
+  check_count(nsamples, "nsamples")
+}
+
+# NULL or a whole number that set.seed() takes.
+check_seed <- function(seed) {
+  if (is.null(seed)) return(NULL)
+  ok <- is.numeric(seed) && length(seed) == 1L && !is.na(seed) &&
+    is.finite(seed) && seed == round(seed) &&
+    abs(seed) <= .Machine$integer.max
+  if (!ok) {
+    abort("`seed` must be NULL or a single whole number (as for ",
+          "set.seed()), not ", describe(seed), ".")
+  }
+  as.integer(seed)
 }

@@ -106,17 +106,23 @@ check_frame <- function(x, arg) {
   x
 }
 
-# No NA, NaN or Inf in one column (named `v`) of a data frame.
-check_column_finite <- function(col, v, arg) {
-  bad <- if (is.factor(col) || is.logical(col) || is.character(col)) {
-    is.na(col)
+# No NA, NaN or Inf in one column (named `v`) of a data frame; with
+# `na_ok`, NA and NaN are allowed (rows for na.action) but Inf is not.
+check_column_finite <- function(col, v, arg, na_ok = FALSE) {
+  num <- !(is.factor(col) || is.logical(col) || is.character(col))
+  bad <- if (!num) {
+    if (na_ok) rep(FALSE, length(col)) else is.na(col)
+  } else if (na_ok) {
+    is.infinite(unclass(col))
   } else {
     !is.finite(unclass(col))
   }
   if (any(bad)) {
-    abort(sprintf(paste0("`%s` must be finite: it has %d NA, NaN or Inf ",
+    what <- if (na_ok) "infinite" else "NA, NaN or Inf"
+    abort(sprintf(paste0("`%s` must be finite: it has %d %s ",
                          "value(s), the first in row %d, column '%s'."),
-                  arg, sum(bad), (which(bad)[1L] - 1L) %% NROW(col) + 1L, v))
+                  arg, sum(bad), what,
+                  (which(bad)[1L] - 1L) %% NROW(col) + 1L, v))
   }
 }
 
@@ -127,32 +133,84 @@ scale_inputs <- function(x, prep) {
 }
 
 # The design for new data, by the preprocessing of a fit: standardized
-# for prediction (`scaled`), or as the training engine takes it.
+# for prediction (`scaled`), or as the training engine takes it. Missing
+# values are an error.
 new_design <- function(prep, newdata, arg = "newdata", scaled = TRUE) {
+  d <- read_design(prep, newdata, arg, NULL)
+  if (scaled) scale_inputs(d$x, prep) else d$x
+}
+
+# The design of the rows of newdata that have no missing values, after
+# `na_action` (a function such as na.pass or na.omit, or NULL to make a
+# missing value an error): a list with the standardized design `x` of the
+# complete rows, `complete` (which of the n_rows rows of the result they
+# are), `n_rows` (the rows na_action keeps, or all rows for na.exclude,
+# whose dropped rows are put back as NA) and `names` (their row names).
+new_design_na <- function(prep, newdata, na_action, arg = "newdata") {
+  d <- read_design(prep, newdata, arg, na_action)
+  d$x <- scale_inputs(d$x, prep)
+  d
+}
+
+read_design <- function(prep, newdata, arg, na_action) {
   if (!is.null(dim(newdata)) && length(dim(newdata)) != 2L) {
     abort(sprintf("`%s` must be a matrix or a data frame, not %s.", arg,
                   describe(newdata)))
   }
-  x <- if (is.null(prep$terms)) {
-    new_matrix_design(prep, newdata, arg)
+  na_ok <- !is.null(na_action)
+  raw <- if (is.null(prep$terms)) {
+    new_matrix_design(prep, newdata, arg, na_ok)
   } else {
-    new_frame_design(prep, newdata, arg)
+    new_frame_design(prep, newdata, arg, na_ok)
   }
-  if (nrow(x) < 1L) abort(sprintf("`%s` has no rows.", arg))
-  if (.Call(C_bbb_scan, x, Inf)[1L] > 0) {
+  n <- NROW(raw$vars)
+  if (n < 1L) abort(sprintf("`%s` has no rows.", arg))
+  if (na_ok) {
+    kept <- tryCatch(na_action(raw$vars), error = function(e) {
+      abort(sprintf("`%s` has missing values, and `na.action` says: %s",
+                    arg, conditionMessage(e)))
+    })
+    act <- attr(kept, "na.action")
+    rows <- if (length(act)) seq_len(n)[-act] else seq_len(n)
+    if (NROW(kept) != length(rows)) {
+      abort("`na.action` must keep or drop rows as na.omit() does, not ",
+            "change them.")
+    }
+    ok <- stats::complete.cases(raw$vars[rows, , drop = FALSE])
+    use <- rows[ok]
+    if (inherits(act, "exclude")) {
+      # dropped rows come back as NA in the result, as napredict() does
+      complete <- seq_len(n) %in% use
+      n_rows <- n
+      names <- raw$names
+    } else {
+      complete <- ok
+      n_rows <- length(rows)
+      names <- raw$names[rows]
+    }
+  } else {
+    use <- seq_len(n)
+    complete <- rep(TRUE, n)
+    n_rows <- n
+    names <- raw$names
+  }
+  x <- raw$design(use)
+  if (length(x) && .Call(C_bbb_scan, x, Inf)[1L] > 0) {
     bad <- !is.finite(x)
     where <- which(bad, arr.ind = TRUE)[1L, ]
     abort(sprintf(paste0("`%s` must be finite: it has %d NA, NaN or Inf ",
                          "value(s), the first in row %d, column '%s'."), arg,
-                  sum(bad), where[1L], prep$names[where[2L]]))
+                  sum(bad), use[where[1L]], prep$names[where[2L]]))
   }
-  if (scaled) scale_inputs(x, prep) else x
+  list(x = x, complete = complete, n_rows = n_rows,
+       names = if (!is.null(names)) as.character(names))
 }
 
 # New data for a fit made from a data frame or a formula: matched by the
 # names of the variables; their types and factor levels must be as in
-# training.
-new_frame_design <- function(prep, newdata, arg) {
+# training. Returns the model frame of the variables (`vars`), the row
+# names, and a function giving the design of some of its rows.
+new_frame_design <- function(prep, newdata, arg, na_ok = FALSE) {
   if (is.matrix(newdata)) newdata <- as.data.frame(newdata)
   if (!is.data.frame(newdata)) {
     abort(sprintf("`%s` must be a data frame, not %s.", arg,
@@ -182,9 +240,10 @@ new_frame_design <- function(prep, newdata, arg) {
                       if (now == "other") describe_type(col) else now, was))
       }
     }
-    check_column_finite(col, v, arg)
+    check_column_finite(col, v, arg, na_ok)
     if (v %in% names(prep$xlevels)) {
-      new_lev <- setdiff(unique(as.character(col)), prep$xlevels[[v]])
+      seen <- unique(as.character(col[!is.na(col)]))
+      new_lev <- setdiff(seen, prep$xlevels[[v]])
       if (length(new_lev)) {
         abort(sprintf(paste0("Column '%s' of `%s` has level(s) %s not seen ",
                              "in the training data."), v, arg,
@@ -192,12 +251,16 @@ new_frame_design <- function(prep, newdata, arg) {
       }
     }
   }
-  frame_design(prep$terms, newdata, prep$xlevels)$x
+  list(vars = mf, names = row.names(newdata),
+       design = function(rows) {
+         frame_design(prep$terms, newdata[rows, , drop = FALSE],
+                      prep$xlevels)$x
+       })
 }
 
 # New data for a fit made from a matrix: columns matched by name when the
-# names allow it, otherwise by position.
-new_matrix_design <- function(prep, newdata, arg) {
+# names allow it, otherwise by position. Returns as new_frame_design().
+new_matrix_design <- function(prep, newdata, arg, na_ok = FALSE) {
   p <- length(prep$names)
   if (is.null(dim(newdata))) {
     if (is.list(newdata) || !is.numeric(newdata)) {
@@ -250,7 +313,19 @@ new_matrix_design <- function(prep, newdata, arg) {
                   describe(newdata)))
   }
   storage.mode(newdata) <- "double"
-  newdata
+  if (na_ok && any(is.infinite(newdata))) {
+    bad <- is.infinite(newdata)
+    where <- which(bad, arr.ind = TRUE)[1L, ]
+    abort(sprintf(paste0("`%s` must be finite: it has %d infinite ",
+                         "value(s), the first in row %d, column '%s'."), arg,
+                  sum(bad), where[1L], prep$names[where[2L]]))
+  }
+  all_rows <- nrow(newdata)
+  list(vars = newdata, names = rownames(newdata),
+       design = function(rows) {
+         if (length(rows) == all_rows) newdata else
+           newdata[rows, , drop = FALSE]
+       })
 }
 
 describe_type <- function(col) {

@@ -5,7 +5,8 @@
 #' (Hernandez-Lobato and Adams 2015; Gal and Ghahramani 2016).
 #'
 #' * `log_lik`: the mean test log predictive density per observation,
-#'   \eqn{\frac{1}{n}\sum_i \log \frac{1}{S}\sum_s p(y_i | w_s)}, the log
+#'   \eqn{\frac{1}{n}\sum_i \log \frac{1}{S}\sum_s p(y_i | w_s)}{(1/n)
+#'   sum_i log((1/S) sum_s p(y_i | w_s))}, the log
 #'   of the Monte Carlo predictive density taken by log-sum-exp over the
 #'   draws. For a gaussian fit it is a density on the original scale of
 #'   `y` (whatever `standardize` did), so it can be compared with published
@@ -25,17 +26,22 @@
 #'   predictive draws as in `predict(interval = "prediction")`. A calibrated
 #'   model covers about 50%, 90% and 95%.
 #'
-#' The weights are drawn once for all rows when `nsamples` times the number
-#' of rows (times the number of classes) is at most \eqn{2^{22}}; beyond
-#' that the rows are scored in blocks, each with its own draws, to bound the
-#' memory used.
+#' The rows are scored in blocks of at most \eqn{2^{21}} numbers of draws
+#' (`nsamples` times the rows times the classes), to bound the memory used;
+#' every block sees the same draws of the weights, so the result does not
+#' depend on the blocking. The draws are those of [predict.bbb_fit()]: by
+#' default from the seed stored in the fit, so that the same call gives the
+#' same numbers; `seed` picks another set, `seed = NULL` draws from R's
+#' random number stream.
 #'
 #' @param fit A `bbb_fit`.
 #' @param newdata Predictors of the held-out rows: a matrix or data frame
 #'   as for [predict.bbb_fit()].
 #' @param y The observed response of those rows, coded as the response of
 #'   the fit (numbers, 0/1, logical or factor).
-#' @param nsamples Number of posterior draws of the weights.
+#' @param nsamples Number of posterior draws of the weights; `NULL` for
+#'   the default of [predict.bbb_fit()].
+#' @param seed `NULL` or a whole number: see above.
 #' @param coverage Levels of the central prediction intervals whose
 #'   empirical coverage is reported (gaussian fits).
 #' @return A one-row data frame of class `bbb_evaluation` with columns `n`
@@ -61,15 +67,16 @@
 #'                 epochs = 50, verbose = FALSE)
 #' bbb_evaluate(fit2, iris[1:10 * 15, ], iris$Species[1:10 * 15])
 #' @export
-bbb_evaluate <- function(fit, newdata, y, nsamples = 1000L,
-                         coverage = c(0.5, 0.9, 0.95)) {
+bbb_evaluate <- function(fit, newdata, y, nsamples = NULL,
+                         coverage = c(0.5, 0.9, 0.95), seed = fit$seed) {
   check_fit(fit)
   if (missing(newdata)) abort("`newdata` is missing: give the held-out rows.")
   if (missing(y)) {
     abort("`y` is missing: give the observed response of the rows of ",
           "`newdata`.")
   }
-  check_count(nsamples, "nsamples")
+  nsamples <- check_nsamples(nsamples, fit)
+  seed <- check_seed(seed)
   ok <- is.numeric(coverage) && length(coverage) >= 1L &&
     !anyNA(coverage) && all(coverage > 0 & coverage < 1)
   if (!ok) {
@@ -86,13 +93,17 @@ bbb_evaluate <- function(fit, newdata, y, nsamples = 1000L,
                   n, NROW(y)), "match.")
   }
   yy <- encode_response(y, fit$family, fit$levels)$y
-  nsamples <- as.integer(nsamples)
-  k <- fit$width[length(fit$width)]
-  block <- max(1L, floor(2^22 / (as.double(nsamples) * k)))
-  parts <- lapply(split(seq_len(n), (seq_len(n) - 1L) %/% block), function(i) {
-    score_rows(fit, x[i, , drop = FALSE], yy[i], nsamples, coverage)
+  k <- n_outputs(fit)
+  block <- max(1L, floor(2^21 / (as.double(nsamples) * k)))
+  sums <- with_draw_seed(seed, {
+    eng_seed <- new_seed()
+    parts <- lapply(split(seq_len(n), (seq_len(n) - 1L) %/% block),
+                    function(i) {
+      score_rows(fit, x[i, , drop = FALSE], yy[i], nsamples, coverage,
+                 eng_seed)
+    })
+    Reduce(`+`, parts)
   })
-  sums <- Reduce(`+`, parts)
   out <- data.frame(n = n, as.list(sums / n), check.names = FALSE)
   if ("rmse" %in% names(out)) out$rmse <- sqrt(out$rmse)
   structure(out, class = c("bbb_evaluation", "data.frame"),
@@ -103,17 +114,18 @@ bbb_evaluate <- function(fit, newdata, y, nsamples = 1000L,
 # in place of rmse), from one set of posterior draws. y is in the engine's
 # coding; a gaussian y is put on the engine's standardized scale for the
 # log density, whose Jacobian log_pred_density() adds (scaled = FALSE).
-score_rows <- function(fit, x, y, nsamples, coverage) {
-  eta <- engine_draws(fit, x, nsamples)
+score_rows <- function(fit, x, y, nsamples, coverage, seed) {
+  eta <- engine_draws(fit, x, nsamples, seed = seed)
   family <- fit$family
   y_eng <- if (family == "gaussian") (y - fit$y_center) / fit$y_scale else y
   out <- c(log_lik = sum(log_pred_density(fit, eta, y_eng, scaled = FALSE)))
-  mu <- mean_function(fit, eta)
+  resp <- inverse_link(fit, eta)
+  mu <- drop_k(resp, fit)
   if (family %in% c("gaussian", "poisson")) {
     out["rmse"] <- sum((y - colMeans(mu))^2)
   }
   if (family == "gaussian") {
-    ydraw <- draw_response(fit, mu)
+    ydraw <- draw_response(fit, resp)
     probs <- c((1 - coverage) / 2, (1 + coverage) / 2)
     q <- col_quantiles(ydraw, probs)
     m <- length(coverage)

@@ -4,13 +4,52 @@
 #' epoch's ELBO; `coef()` returns posterior means (or standard deviations)
 #' of every weight, named as in \pkg{nnet} (`"x1->h3"`, `"b->h3"`);
 #' `as.matrix()` returns draws of all weights; `sigma()` the noise sd of a
-#' gaussian fit; `fitted()` and `residuals()` use the training data kept in
-#' the fit; `plot()` shows the ELBO, the data term and the KL term by epoch.
+#' gaussian fit (`NA` for a heteroscedastic one, whose noise sd varies by
+#' row); `fitted()` and `residuals()` use the training data kept in
+#' the fit; `nobs()` is the number of rows it was trained on (without the
+#' rows held out by `validation`); `plot()` shows the ELBO, the data term
+#' and the KL term by epoch. To refit with changes use [stats::update()]
+#' (`update(fit, . ~ . - x1)`, `update(fit, hidden = 64)`); to train a fit
+#' further, [bbb_continue()].
+#'
+#' @section Scales of the coefficients:
+#' The network is trained on standardized inputs (each column of the design
+#' centred and divided by its sd, see `standardize` in [bbb_fit()]) and,
+#' for the gaussian family, a standardized response. With
+#' `scale = "standardized"`, `coef()` and `as.matrix()` give the
+#' parameters as they are trained: on those scales. With
+#' `scale = "original"` (the default) they give the same network written
+#' for the inputs and the response as the user gave them, exactly: the
+#' first layer's weights divided by the input sds, its biases moved by the
+#' input means (\eqn{b' = b - \sum_j (c_j / s_j) W_{j\cdot}}{b' = b -
+#' sum_j (c_j / s_j) W[j, ]}), and, for the gaussian family, the output
+#' layer's weights and bias multiplied by the sd of y and the mean of y
+#' added to its bias. So for `hidden = integer(0)` (a Bayesian generalised
+#' linear model) `coef()` is on the scale of [stats::glm()]'s coefficients
+#' (`"x1->y"` for `x1`, `"b->y"` for the intercept; for a factor response,
+#' the output unit is named after the second level's indicator, as in
+#' `glm()`). Hidden units are on the same scale either way. `type = "sd"`
+#' gives the exact posterior sd of each reparameterised coefficient under
+#' the mean-field posterior (a biases' sd includes that of the first
+#' layer's weights it absorbs); the coefficients are then no longer
+#' independent, and `as.matrix()` draws them jointly. Pruned parameters
+#' (see [prune()]) are zero on the standardized scale.
+#'
+#' @section Random draws:
+#' `fitted()`, `residuals()` and `as.matrix()` draw from the posterior as
+#' [predict.bbb_fit()] does: by default from the seed stored in the fit, so
+#' that they give the same numbers every time; `seed` draws another set and
+#' `seed = NULL` draws from R's random number stream.
 #'
 #' @param x,object A `bbb_fit`.
 #' @param type For `coef()`: `"mean"` (posterior means) or `"sd"` (posterior
 #'   standard deviations).
-#' @param nsamples Number of posterior draws.
+#' @param scale For `coef()` and `as.matrix()`: `"original"` (the scales of
+#'   the data as given) or `"standardized"` (the scales the network is
+#'   trained on). See the section above.
+#' @param nsamples Number of posterior draws; for `fitted()` and
+#'   `residuals()`, `NULL` gives the default of [predict.bbb_fit()].
+#' @param seed `NULL` or a whole number; see the section above.
 #' @param digits Significant digits to print.
 #' @param ... Not used, or passed on to [graphics::plot()].
 #' @name bbb_fit-methods
@@ -23,6 +62,16 @@
 #' sigma(fit)
 #' dim(as.matrix(fit, nsamples = 10))
 #' plot(fit)
+#'
+#' # a Bayesian linear model: coefficients on the scale of lm()'s
+#' lin <- bbb_fit(mpg ~ wt + hp, data = mtcars, hidden = integer(0),
+#'                prior = prior_gaussian(10), epochs = 500, verbose = FALSE)
+#' ols <- coef(lm(mpg ~ wt + hp, data = mtcars))
+#' rbind(bbb = coef(lin), lm = ols[c(2, 3, 1)])
+#'
+#' # refit with changes
+#' smaller <- update(fit, . ~ . - hp)
+#' coef(smaller)[1:2]
 NULL
 
 #' @rdname bbb_fit-methods
@@ -36,7 +85,9 @@ print.bbb_fit <- function(x, digits = 4, ...) {
   cat("  family:      ", x$family, "\n")
   cat("  prior:       ", format(x$prior), "\n")
   cat("  estimator:   ", x$estimator, "\n")
-  if (x$family == "gaussian") {
+  if (is_hetero(x)) {
+    cat("  noise sd:     learned per row (heteroscedastic: output log_sd)\n")
+  } else if (x$family == "gaussian") {
     cat("  noise sd:    ", format(sigma(x), digits = digits),
         if (isTRUE(x$learn_noise)) "(learned)" else "(fixed)", "\n")
   }
@@ -54,8 +105,9 @@ print.bbb_fit <- function(x, digits = 4, ...) {
 #' @rdname bbb_fit-methods
 #' @export
 summary.bbb_fit <- function(object, ...) {
-  # pruned parameters (see prune()) have sd 0 and signal-to-noise 0
-  sds <- unname(coef(object, "sd"))
+  # of the parameters as trained (standardized scale); pruned parameters
+  # (see prune()) have sd 0 and signal-to-noise 0
+  sds <- unname(coef(object, "sd", scale = "standardized"))
   ratio <- unname(snr(object))
   structure(list(
     fit = object,
@@ -77,7 +129,7 @@ print.summary.bbb_fit <- function(x, digits = 4, ...) {
                      "per step, %s optimizer (lr %g), KL weighting %s\n"),
               x$n_train, x$n_obs, ctl$batch_size, ctl$n_samples,
               ctl$optimizer, ctl$lr, ctl$kl_weighting))
-  cat("\nPosterior sd of the weights:\n")
+  cat("\nPosterior sd of the weights (standardized scale):\n")
   print(signif(x$sd_quantiles, digits))
   cat("\nSignal-to-noise |mu| / sd:\n")
   print(signif(x$snr_quantiles, digits))
@@ -88,62 +140,150 @@ print.summary.bbb_fit <- function(x, digits = 4, ...) {
 
 #' @rdname bbb_fit-methods
 #' @export
-coef.bbb_fit <- function(object, type = "mean", ...) {
+coef.bbb_fit <- function(object, type = "mean", scale = "original", ...) {
   check_choice(type, c("mean", "sd"), "type")
-  out <- unlist(lapply(object$params, function(p) {
-    w <- if (type == "mean") p$w_mu else softplus(p$w_rho)
-    b <- if (type == "mean") p$b_mu else softplus(p$b_rho)
-    rn <- rownames(w)
-    cn <- colnames(w)
-    names_w <- paste0(rep(rn, times = length(cn)), "->",
-                      rep(cn, each = length(rn)))
-    stats::setNames(c(w, b), c(names_w, paste0("b->", cn)))
-  }), use.names = TRUE) |> unname_layers()
+  check_choice(scale, c("original", "standardized"), "scale")
+  check_no_dots(..., fn = "coef()")
+  theta <- get_theta(object)
+  n_par <- n_params(object$width)
+  mu <- theta[seq_len(n_par)]
   # a pruned parameter (mask 0, see prune()) has no posterior variance
-  if (type == "sd" && !is.null(object$mask)) out <- out * object$mask
-  out
+  sd <- softplus(theta[n_par + seq_len(n_par)]) * param_mask(object)
+  out <- if (scale == "standardized") {
+    if (type == "mean") mu else sd
+  } else if (type == "mean") {
+    drop(to_original(object, matrix(mu, 1L)))
+  } else {
+    original_sd(object, sd)
+  }
+  stats::setNames(out, coef_names(object))
 }
 
-unname_layers <- function(v) {
-  names(v) <- sub("^[^.]*[.](.*->)", "\\1", names(v))
-  names(v) <- sub("^(hidden[0-9]+|output)[.]", "", names(v))
-  v
+# nnet-style names of the flat layout: "x1->h1", ..., "b->h1", ...
+coef_names <- function(fit) {
+  un <- fit$unit_names %||% unit_names(fit$prep$names, fit$hidden,
+                                       rep("y", n_outputs(fit)))
+  unlist(lapply(seq_len(length(fit$width) - 1L), function(l) {
+    rn <- un[[l]]
+    cn <- un[[l + 1L]]
+    c(paste0(rep(rn, times = length(cn)), "->", rep(cn, each = length(rn))),
+      paste0("b->", cn))
+  }), use.names = FALSE)
+}
+
+# Offsets (0-based) of W_l and b_l in the flat layout (see src/bbb.h).
+layer_offsets <- function(width) {
+  n_in <- utils::head(width, -1L)
+  n_out <- width[-1L]
+  size <- (n_in + 1) * n_out
+  w <- c(0, cumsum(size))[seq_along(n_out)]
+  list(w = w, b = w + n_in * n_out, n_in = n_in, n_out = n_out)
+}
+
+# Parameters in the flat layout, one draw per row of D, rewritten for the
+# inputs (and a gaussian response) on their original scales: the same
+# network, exactly. First layer: W' = W / s (row j by s_j), b' = b -
+# (c / s)' W; output layer (gaussian): W' = y_s W, b' = y_s b + y_c.
+to_original <- function(fit, D) {
+  off <- layer_offsets(fit$width)
+  cs <- fit$prep$center / fit$prep$scale
+  n0 <- off$n_in[1L]
+  for (k in seq_len(off$n_out[1L])) {
+    wk <- off$w[1L] + (k - 1L) * n0 + seq_len(n0)
+    bk <- off$b[1L] + k
+    D[, bk] <- D[, bk] - D[, wk, drop = FALSE] %*% cs
+    D[, wk] <- D[, wk, drop = FALSE] / rep(fit$prep$scale, each = nrow(D))
+  }
+  if (fit$family == "gaussian") {
+    # the mean (output 1); a heteroscedastic fit's log sd (output 2) moves
+    # by log(y_scale)
+    mean_out <- output_params(fit, 1L)
+    D[, mean_out] <- D[, mean_out] * fit$y_scale
+    b <- output_params(fit, 1L, bias = TRUE)
+    D[, b] <- D[, b] + fit$y_center
+    if (is_hetero(fit)) {
+      b2 <- output_params(fit, 2L, bias = TRUE)
+      D[, b2] <- D[, b2] + log(fit$y_scale)
+    }
+  }
+  D
+}
+
+# Positions (1-based) of the weights and bias of output unit `unit` in the
+# flat layout (or of its bias only).
+output_params <- function(fit, unit, bias = FALSE) {
+  off <- layer_offsets(fit$width)
+  L <- length(off$w)
+  n_in <- off$n_in[L]
+  b <- off$b[L] + unit
+  if (bias) return(b)
+  c(off$w[L] + (unit - 1L) * n_in + seq_len(n_in), b)
+}
+
+# The posterior sd of each coefficient of to_original() under the
+# mean-field posterior (independent parameters with sds `sd`): a first-layer
+# bias absorbs the variance of its unit's weights times (c_j / s_j)^2.
+original_sd <- function(fit, sd) {
+  off <- layer_offsets(fit$width)
+  v <- sd^2
+  cs2 <- (fit$prep$center / fit$prep$scale)^2
+  n0 <- off$n_in[1L]
+  for (k in seq_len(off$n_out[1L])) {
+    wk <- off$w[1L] + (k - 1L) * n0 + seq_len(n0)
+    bk <- off$b[1L] + k
+    v[bk] <- v[bk] + sum(cs2 * v[wk])
+    v[wk] <- v[wk] / fit$prep$scale^2
+  }
+  if (fit$family == "gaussian") {
+    mean_out <- output_params(fit, 1L)
+    v[mean_out] <- v[mean_out] * fit$y_scale^2
+  }
+  sqrt(v)
 }
 
 #' @rdname bbb_fit-methods
 #' @export
-as.matrix.bbb_fit <- function(x, nsamples = 1000L, ...) {
+as.matrix.bbb_fit <- function(x, nsamples = 1000L, seed = x$seed,
+                              scale = "original", ...) {
   check_count(nsamples, "nsamples")
-  mu <- coef(x, "mean")
-  sd <- coef(x, "sd")
-  draws <- matrix(stats::rnorm(nsamples * length(mu)), nsamples) *
-    rep(sd, each = nsamples) + rep(mu, each = nsamples)
-  colnames(draws) <- names(mu)
+  seed <- check_seed(seed)
+  check_choice(scale, c("original", "standardized"), "scale")
+  check_no_dots(..., fn = "as.matrix()")
+  mu <- coef(x, "mean", scale = "standardized")
+  sd <- coef(x, "sd", scale = "standardized")
+  draws <- with_draw_seed(seed, matrix(stats::rnorm(nsamples * length(mu)),
+                                       nsamples))
+  draws <- draws * rep(sd, each = nsamples) + rep(mu, each = nsamples)
   draws[, param_mask(x) == 0] <- 0  # pruned parameters are exactly zero
+  if (scale == "original") draws <- to_original(x, draws)
+  colnames(draws) <- names(mu)
   draws
 }
 
 #' @rdname bbb_fit-methods
 #' @export
 sigma.bbb_fit <- function(object, ...) {
-  if (object$family != "gaussian") return(NA_real_)
+  # a heteroscedastic fit has a noise sd per row (predict() draws them)
+  if (object$family != "gaussian" || is_hetero(object)) return(NA_real_)
   noise_sd(object)
 }
 
 #' @rdname bbb_fit-methods
 #' @export
-fitted.bbb_fit <- function(object, nsamples = 500L, ...) {
-  predict(object, type = "response", nsamples = nsamples)
+fitted.bbb_fit <- function(object, nsamples = NULL, seed = object$seed,
+                           ...) {
+  check_no_dots(..., fn = "fitted()")
+  check_kept_data(object, "fitted")
+  predict(object, type = "response", nsamples = nsamples, seed = seed)
 }
 
 #' @rdname bbb_fit-methods
 #' @export
-residuals.bbb_fit <- function(object, nsamples = 500L, ...) {
-  if (is.null(object$data)) {
-    abort("The fit was made with `keep_data = FALSE`; use predict() on ",
-          "the data instead.")
-  }
-  mu <- fitted(object, nsamples = nsamples)
+residuals.bbb_fit <- function(object, nsamples = NULL, seed = object$seed,
+                              ...) {
+  check_no_dots(..., fn = "residuals()")
+  check_kept_data(object, "residuals")
+  mu <- fitted(object, nsamples = nsamples, seed = seed)
   y <- object$data$y
   if (object$family == "gaussian") y <- y * object$y_scale + object$y_center
   if (object$family == "multinomial") {
@@ -152,9 +292,29 @@ residuals.bbb_fit <- function(object, nsamples = 500L, ...) {
   y - mu
 }
 
+check_kept_data <- function(object, fn) {
+  if (is.null(object$data)) {
+    abort(sprintf(paste0("The fit was made with `keep_data = FALSE`, so %s() ",
+                         "has no data; use predict() on the data instead."),
+                  fn))
+  }
+}
+
+# The rows the likelihood was summed over: those of the training data, not
+# those held out by `validation`; also length(fitted()).
 #' @rdname bbb_fit-methods
 #' @export
-nobs.bbb_fit <- function(object, ...) object$n_obs
+nobs.bbb_fit <- function(object, ...) object$n_train %||% object$n_obs
+
+#' @rdname bbb_fit-methods
+#' @export
+formula.bbb_fit <- function(x, ...) {
+  if (is.null(x$formula)) {
+    abort("The fit was made from `x` and `y`, not from a formula; change ",
+          "`x` with update(fit, x = ...).")
+  }
+  x$formula
+}
 
 #' @rdname bbb_fit-methods
 #' @export
@@ -172,60 +332,9 @@ plot.bbb_fit <- function(x, ...) {
   invisible(x)
 }
 
-#' Continue training a fit
-#'
-#' Runs more epochs from where `object` stopped, with the same settings,
-#' preprocessing and optimiser state, on the training data kept in the fit
-#' (or on `x` and `y` if given).
-#'
-#' @param object A `bbb_fit`.
-#' @param epochs Number of further epochs.
-#' @param x,y New training data on the original scale (optional).
-#' @param lr Learning rate for these epochs and any later `update()`
-#'   (optional; by default the fit's). A smaller rate for the last epochs
-#'   is a simple schedule.
-#' @param verbose Show a progress bar.
-#' @param ... Not used.
-#' @return The updated `bbb_fit`; its trace continues the old one.
-#' @examples
-#' set.seed(3)
-#' x <- matrix(rnorm(100))
-#' fit <- bbb_fit(x, 2 * x[, 1] + rnorm(100), hidden = 4, epochs = 20,
-#'                verbose = FALSE)
-#' fit <- update(fit, epochs = 20, verbose = FALSE)
-#' fit <- update(fit, epochs = 10, lr = 0.001, verbose = FALSE)
-#' nrow(fit$trace)
-#' @export
-update.bbb_fit <- function(object, epochs = 100L, x = NULL, y = NULL,
-                           lr = NULL, verbose = interactive(), ...) {
-  check_no_dots(..., fn = "update()")
-  check_count(epochs, "epochs")
-  check_flag(verbose, "verbose")
-  if (!is.null(lr)) {
-    check_number(lr, "lr", lower = 0, open = TRUE)
-    object$control$lr <- lr
-  }
-  if (is.null(x) != is.null(y)) abort("Give both `x` and `y`, or neither.")
-  if (is.null(x)) {
-    data <- object$data
-    if (is.null(data)) {
-      abort("The fit was made with `keep_data = FALSE`; give `x` and `y`.")
-    }
-  } else {
-    resp <- encode_response(y, object$family, object$levels)
-    yy <- resp$y
-    if (object$family == "gaussian") {
-      yy <- (yy - object$y_center) / object$y_scale
-    }
-    data <- list(x = new_design(object$prep, x, "x", scaled = FALSE),
-                 y = yy)
-    if (nrow(data$x) != length(yy)) {
-      abort("`x` and `y` must have the same number of rows.")
-    }
-    if (object$control$batch_size > length(yy)) {
-      abort("`x` has fewer rows than the fit's batch size.")
-    }
-  }
-  object$n_train <- length(data$y)
-  train_fit(object, data, as.integer(epochs), verbose)
+# A method's match.call() names the method (bbb_fit.formula); update()
+# must call the generic, the exported function.
+generic_call <- function(call) {
+  call[[1L]] <- as.name("bbb_fit")
+  call
 }

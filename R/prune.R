@@ -10,10 +10,13 @@
 #' sets its mean to 0 and records it in `fit$mask` (a 0/1 vector in the
 #' order of [coef()], 0 for pruned), which the engine honours everywhere:
 #' pruned parameters are not sampled by [predict()], they drop out of the KL
-#' term, and [update()] keeps them at zero while it trains the others
+#' term, and [bbb_continue()] keeps them at zero while it trains the others
 #' (fine-tuning after pruning). Their \eqn{\rho} is left as it was, so the
 #' fit holds only finite numbers; `coef(fit, "sd")`, [as.matrix()] and
-#' [summary()] report a standard deviation of 0.
+#' [summary()] report a standard deviation of 0. The ratios are those of
+#' the parameters as the network is trained (`coef(fit, scale =
+#' "standardized")`), so that a ratio is that of one parameter of the
+#' network.
 #'
 #' `fraction` is the share of all (eligible) parameters that are zero
 #' afterwards, rounded to a whole number of parameters. Parameters pruned
@@ -28,7 +31,7 @@
 #'   are ranked and `fraction` refers to them.
 #' @return `snr()`: a named vector like `coef(fit)` (pruned parameters have
 #'   a ratio of 0). `prune()`: the pruned `bbb_fit`, ready for [predict()],
-#'   [bbb_evaluate()] or further training with [update()].
+#'   [bbb_evaluate()] or further training with [bbb_continue()].
 #' @references Blundell C, Cornebise J, Kavukcuoglu K, Wierstra D (2015).
 #'   Weight uncertainty in neural networks. ICML. arXiv:1505.05424.
 #' @examples
@@ -38,16 +41,16 @@
 #' fit <- bbb_fit(x, y, hidden = 16, epochs = 200, verbose = FALSE)
 #' summary(snr(fit))
 #' small <- prune(fit, 0.75)
-#' mean(coef(small) == 0)
+#' mean(coef(small, scale = "standardized") == 0)
 #' c(full = bbb_evaluate(fit, x, y, nsamples = 200)$rmse,
 #'   pruned = bbb_evaluate(small, x, y, nsamples = 200)$rmse)
-#' small <- update(small, epochs = 50, verbose = FALSE)
-#' mean(coef(small) == 0)
+#' small <- bbb_continue(small, epochs = 50, verbose = FALSE)
+#' mean(coef(small, scale = "standardized") == 0)
 #' @export
 snr <- function(fit) {
   check_fit(fit)
-  mu <- coef(fit, "mean")
-  sd <- coef(fit, "sd")
+  mu <- coef(fit, "mean", scale = "standardized")
+  sd <- coef(fit, "sd", scale = "standardized")
   ratio <- abs(mu) / sd
   ratio[param_mask(fit) == 0 | is.nan(ratio)] <- 0
   ratio

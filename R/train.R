@@ -43,10 +43,10 @@ train_fit <- function(fit, data, epochs, verbose, theta = get_theta(fit),
   trace <- vector("list", 0L)
   elbo_txt <- "   ..."
   if (verbose) {
+    # at most 72 characters (the bar is 32), to fit in 80 columns
     bar <- cli::cli_progress_bar(
-      format = paste("Training {cli::pb_bar} {cli::pb_current}/",
-                     "{cli::pb_total} epochs | ELBO {elbo_txt} |",
-                     "ETA {cli::pb_eta}"),
+      format = paste("{cli::pb_bar} {cli::pb_current}/{cli::pb_total} |",
+                     "ELBO {elbo_txt} | ETA {cli::pb_eta}"),
       total = epochs, clear = FALSE, .envir = environment())
   }
   interrupted <- FALSE
@@ -116,16 +116,15 @@ train_fit <- function(fit, data, epochs, verbose, theta = get_theta(fit),
       if (failure$status == 1L) "loss" else "parameter update",
       failure$epoch, failure$fail_step, ctrl$lr)
     if (fit$control$on_nonfinite == "error") abort(msg)
-    warning(msg, " Returning the fit as it was before that epoch.",
-            call. = FALSE)
+    warn(msg, " Returning the fit as it was before that epoch.")
   } else if (interrupted) {
-    warning(sprintf("Interrupted: returning the fit after %d epoch(s).",
-                    nrow(fit$trace)), call. = FALSE)
+    warn(sprintf("Interrupted: returning the fit after %d epoch(s).",
+                 nrow(fit$trace)))
   } else if (auto && phase <= nrow(phases)) {
-    warning(sprintf(paste0(
+    warn(sprintf(paste0(
       "The ELBO was still improving when training stopped at the cap of ",
       "%d epochs. Continue with `bbb_continue(fit)`, or give `epochs`."),
-      epochs), call. = FALSE)
+      epochs))
   }
   fit
 }

@@ -18,7 +18,7 @@
 # in the paper; the first 50,000 training images train, the last 10,000
 # validate, and the 10,000 test images test.
 #
-# The fit is trained epoch by epoch with update(). Every
+# The fit is trained epoch by epoch with bbb_continue(). Every
 # BBB_MNIST_EVAL_EVERY epochs and after the last it is evaluated (the
 # validation error, and the test error for the log only) and saved
 # (BBB_MNIST_FIT, by default mnist_fit.rds in the cache directory), so an
@@ -344,8 +344,8 @@ repeat {
     rate <- if (done >= lr_drop2_epoch) lr_final2
             else if (done >= lr_drop_epoch || elapsed() >= lr_drop * budget)
               lr_final
-    fit <- update(fit, epochs = 1, x = train_x, y = train_y, lr = rate,
-                  verbose = FALSE)
+    fit <- bbb_continue(fit, epochs = 1, x = train_x, y = train_y,
+                        lr = rate, verbose = FALSE)
   }
   last_train <- clock() - t0
   spent <- spent + last_train

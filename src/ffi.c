@@ -10,8 +10,10 @@
 #include "data.h"
 #include "objective.h"
 #include "predict.h"
+#include "posterior.h"
 #include "prior.h"
 #include "rng.h"
+#include "scratch.h"
 #include "threads.h"
 #include "train.h"
 #include "trainer.h"
@@ -434,10 +436,42 @@ static SEXP predict_call_run(void *p) {
   return R_NilValue;
 }
 
+/* The link of bbb_predict and bbb_inverse_link: list(kind, shift, scale),
+ * see bbb_link; NULL for none. */
+static bbb_link unpack_link(SEXP link) {
+  bbb_link lk = {LINK_NONE, 0, 1};
+  if (link != R_NilValue) {
+    lk.kind = get_int(link, "kind", 0, 5);
+    lk.shift = get_dbl(link, "shift", -1e300, 1e300);
+    lk.scale = get_dbl(link, "scale", -1e300, 1e300);
+  }
+  return lk;
+}
+
+/* The generator of a prediction: seeded by `seed` (a whole number, as a
+ * double) or, when it is NULL, from R's RNG. */
+static void predict_seed(bbb_rng *rng, SEXP seed) {
+  if (seed == R_NilValue) {
+    GetRNGstate();
+    rng_seed_from_r(rng);
+    PutRNGstate();
+    return;
+  }
+  if (TYPEOF(seed) != REALSXP || XLENGTH(seed) != 1 ||
+      !(fabs(REAL(seed)[0]) <= 9007199254740992.0) ||
+      REAL(seed)[0] != floor(REAL(seed)[0]))
+    Rf_error("'seed' must be NULL or one whole number");
+  rng_seed(rng, (uint64_t) (int64_t) REAL(seed)[0]);
+}
+
 /* Draws of the linear predictor (link NULL) or of the mean on the response
- * scale (link = list(kind, shift, scale), see bbb_link). */
+ * scale (link = list(kind, shift, scale), see bbb_link), from the weight
+ * draws of `seed` (see predict_seed): the same seed and nsim give the same
+ * draws of the weights whatever x. A non-finite value is not an error
+ * here: the result then has the attribute "nonfinite" (TRUE), for the R
+ * side to report. */
 SEXP bbb_predict(SEXP spec, SEXP theta, SEXP x, SEXP nsim_, SEXP threads_,
-                 SEXP link) {
+                 SEXP link, SEXP seed) {
   bbb_net net;
   unpack_net(spec, &net);
   net.estimator = EST_WEIGHT;
@@ -458,20 +492,16 @@ SEXP bbb_predict(SEXP spec, SEXP theta, SEXP x, SEXP nsim_, SEXP threads_,
     Rf_error("%d draws for %d rows would need more than 4e9 numbers", nsim,
              n);
 
-  bbb_link lk = {LINK_NONE, 0, 1};
-  if (link != R_NilValue) {
-    lk.kind = get_int(link, "kind", 0, 4);
-    lk.shift = get_dbl(link, "shift", -1e300, 1e300);
-    lk.scale = get_dbl(link, "scale", -1e300, 1e300);
-    if ((lk.kind == LINK_SOFTMAX) != (net.family == FAM_MULTINOMIAL))
-      Rf_error("the softmax link goes with the multinomial family only");
-  }
+  bbb_link lk = unpack_link(link);
+  if (link != R_NilValue &&
+      ((lk.kind == LINK_SOFTMAX) != (net.family == FAM_MULTINOMIAL) ||
+       (lk.kind == LINK_HETERO) != (net.family == FAM_HETERO)))
+    Rf_error("the softmax (heteroscedastic) link goes with the multinomial "
+             "(heteroscedastic) family only");
 
-  SEXP out = PROTECT(Rf_alloc3DArray(REALSXP, nsim, n, k));
   bbb_rng rng;
-  GetRNGstate();
-  rng_seed_from_r(&rng);
-  PutRNGstate();
+  predict_seed(&rng, seed);
+  SEXP out = PROTECT(Rf_alloc3DArray(REALSXP, nsim, n, k));
   predict_call call = {&net, INTEGER(threads_)[0], REAL(theta), REAL(x),
                        n, nsim, &rng, &lk, REAL(out), 0};
   int blas_old = blas_threads_set(1);
@@ -479,11 +509,78 @@ SEXP bbb_predict(SEXP spec, SEXP theta, SEXP x, SEXP nsim_, SEXP threads_,
    * BLAS single-threaded */
   R_ExecWithCleanup(predict_call_run, &call, blas_threads_cleanup,
                     &blas_old);
-  int bad = call.bad;
-  if (bad)
-    Rf_error("the network's output is non-finite (overflow) for some rows "
-             "of the data; are they far outside the training range?");
+  if (call.bad)
+    Rf_setAttrib(out, Rf_install("nonfinite"), Rf_ScalarLogical(1));
   UNPROTECT(1);
+  return out;
+}
+
+/* The mean on the response scale of draws of the linear predictor eta (an
+ * array whose last dimension holds the k outputs), by the engine's inverse
+ * link: the one implementation that predict() and bbb_evaluate() use. A
+ * non-finite result sets the attribute "nonfinite" as in bbb_predict. */
+SEXP bbb_inverse_link(SEXP eta, SEXP k_, SEXP link) {
+  if (TYPEOF(k_) != INTSXP || XLENGTH(k_) != 1 || INTEGER(k_)[0] < 1)
+    Rf_error("'k' must be one positive integer");
+  int k = INTEGER(k_)[0];
+  if (TYPEOF(eta) != REALSXP || XLENGTH(eta) % k != 0)
+    Rf_error("'eta' must be a double array with a multiple of k values");
+  bbb_link lk = unpack_link(link);
+  if (lk.kind == LINK_HETERO ? k != 2 : (lk.kind == LINK_SOFTMAX) != (k > 1))
+    Rf_error("the link does not go with %d output(s)", k);
+  SEXP out = PROTECT(Rf_duplicate(eta));
+  if (link_apply(&lk, REAL(eta), (size_t) (XLENGTH(eta) / k), k, REAL(out)))
+    Rf_setAttrib(out, Rf_install("nonfinite"), Rf_ScalarLogical(1));
+  UNPROTECT(1);
+  return out;
+}
+
+/* For the tests of what training applies: the noise that step t (counted
+ * over the fit, from 1) and sample s (from 0) of a training run draws,
+ * for the engine state `rng_state` as bbb_train takes it (NULL: seeded
+ * from R's RNG, exactly as bbb_train does). eps: the standard normals of
+ * the weight draw in the flat layout (n_par); zeta: the local estimator's
+ * noise of layers 1 .. L, each rows x n_l, one after the other. */
+SEXP bbb_train_noise(SEXP spec, SEXP rng_state, SEXP t_, SEXP s_,
+                     SEXP rows_) {
+  bbb_net net;
+  unpack_net(spec, &net);
+  if (TYPEOF(t_) != REALSXP || XLENGTH(t_) != 1 || !(REAL(t_)[0] >= 1))
+    Rf_error("'t' must be one number >= 1");
+  if (TYPEOF(s_) != INTSXP || XLENGTH(s_) != 1 || INTEGER(s_)[0] < 0)
+    Rf_error("'s' must be one non-negative integer");
+  if (TYPEOF(rows_) != INTSXP || XLENGTH(rows_) != 1 ||
+      INTEGER(rows_)[0] < 1 || INTEGER(rows_)[0] > 1000000)
+    Rf_error("'rows' must be one integer in [1, 1e6]");
+  int P = net.n_par, rows = INTEGER(rows_)[0], s = INTEGER(s_)[0];
+  double t = REAL(t_)[0];
+  engine_state es;
+  rng_resume(&es, rng_state);
+  R_xlen_t n_zeta = 0;
+  for (int l = 1; l <= net.n_layers; l++)
+    n_zeta += (R_xlen_t) rows * net.width[l];
+  SEXP eps = PROTECT(Rf_allocVector(REALSXP, P));
+  SEXP zeta = PROTECT(Rf_allocVector(REALSXP, n_zeta));
+  /* a zero theta: the draw is then w = eps, and sample.eps is what the
+   * engine multiplies by sigma */
+  double *theta = real_zeros(2 * (size_t) P + 1);
+  bbb_trainer tr;
+  trainer_alloc(&tr, &net, 1, 1, 0);
+  net.estimator = EST_WEIGHT;
+  trainer_sample(&tr, theta, train_step_seed(es.base, t, s, 0), 1);
+  memcpy(REAL(eps), tr.smp.eps, (size_t) P * sizeof(double));
+  bbb_vrng r;
+  vrng_seed(&r, train_step_seed(es.base, t, s, 1));
+  double *z = REAL(zeta);
+  for (int l = 1; l <= net.n_layers; l++) {
+    real_norm_fill(&r, z, rows * net.width[l]);
+    z += (size_t) rows * net.width[l];
+  }
+  const char *names[] = {"eps", "zeta"};
+  SEXP out = PROTECT(named_list(2, names));
+  SET_VECTOR_ELT(out, 0, eps);
+  SET_VECTOR_ELT(out, 1, zeta);
+  UNPROTECT(3);
   return out;
 }
 

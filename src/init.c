@@ -9,7 +9,9 @@
 
 SEXP bbb_train(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP bbb_objective(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
-SEXP bbb_predict(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP bbb_predict(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP bbb_inverse_link(SEXP, SEXP, SEXP);
+SEXP bbb_train_noise(SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP bbb_rnorm(SEXP);
 SEXP bbb_col_quantiles(SEXP, SEXP);
 SEXP bbb_scan(SEXP, SEXP);
@@ -21,7 +23,9 @@ SEXP bbb_gemm(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 static const R_CallMethodDef call_methods[] = {
   {"bbb_train", (DL_FUNC) &bbb_train, 9},
   {"bbb_objective", (DL_FUNC) &bbb_objective, 6},
-  {"bbb_predict", (DL_FUNC) &bbb_predict, 6},
+  {"bbb_predict", (DL_FUNC) &bbb_predict, 7},
+  {"bbb_inverse_link", (DL_FUNC) &bbb_inverse_link, 3},
+  {"bbb_train_noise", (DL_FUNC) &bbb_train_noise, 5},
   {"bbb_rnorm", (DL_FUNC) &bbb_rnorm, 1},
   {"bbb_col_quantiles", (DL_FUNC) &bbb_col_quantiles, 2},
   {"bbb_scan", (DL_FUNC) &bbb_scan, 2},

@@ -1,7 +1,8 @@
 /* Posterior draws for prediction: for each of nsim weight draws
  * w = mu + sigma eps, the forward pass on all rows of x, and the linear
  * predictor or, on request, the mean on the response scale (identity
- * with a scale and shift, logistic, exp or softmax). out is an
+ * with a scale and shift, logistic, exp or softmax; for the
+ * heteroscedastic gaussian the mean and the noise sd). out is an
  * nsim x n x k array (column-major), the layout R users get from
  * predict(type = "samples").
  *
@@ -33,6 +34,9 @@ static double link_inverse(const bbb_link *lk, const double *eta, int k,
                            int c, size_t stride) {
   switch (lk->kind) {
   case LINK_SHIFT: return lk->shift + lk->scale * eta[c * stride];
+  case LINK_HETERO:
+    return c == 0 ? lk->shift + lk->scale * eta[0] :
+      lk->scale * exp(eta[stride]);
   case LINK_LOGIT: return 1 / (1 + exp(-eta[c * stride]));
   case LINK_LOG: return exp(eta[c * stride]);
   case LINK_SOFTMAX: {
@@ -43,6 +47,19 @@ static double link_inverse(const bbb_link *lk, const double *eta, int k,
   }
   default: return eta[c * stride];
   }
+}
+
+int link_apply(const bbb_link *lk, const double *eta, size_t m, int k,
+               double *out) {
+  int bad = 0;
+  for (int c = 0; c < k; c++) {
+    for (size_t i = 0; i < m; i++) {
+      double v = link_inverse(lk, eta + i, k, c, m);
+      bad |= !isfinite(v);
+      out[i + m * c] = v;
+    }
+  }
+  return bad;
 }
 
 /* One group of draws (first, first + count): weights sampled up front,

@@ -66,6 +66,14 @@ static uint64_t step_seed(uint64_t base, double t, int s, int purpose) {
   return (z ^ (z >> 31)) | 1;
 }
 
+#ifndef BBB_SINGLE
+/* step_seed for bbb_train_noise (ffi.c), which hands the tests the noise
+ * of a training step; the single engine draws the same numbers. */
+uint64_t train_step_seed(uint64_t base, double t, int s, int purpose) {
+  return step_seed(base, t, s, purpose);
+}
+#endif
+
 /* The seed of chunk c's stream for one sample. */
 static inline uint64_t chunk_seed(uint64_t seed, int c) {
   return seed ^ ((uint64_t) (c + 1) * 0xd1b54a32d192ed03ULL);

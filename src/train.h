@@ -20,6 +20,9 @@ typedef struct {
     bbb_rng *rng, uint64_t base, double *trace, int *fail_epoch,      \
     int *fail_step
 int train_run_double(TRAIN_RUN_ARGS);
+/* The seed of the draws of step t, sample s, purpose 0 (weights) or 1
+ * (local-estimator noise) of a fit whose base seed is `base`. */
+uint64_t train_step_seed(uint64_t base, double t, int s, int purpose);
 int train_run_single(TRAIN_RUN_ARGS);
 
 #ifdef BBB_SINGLE

@@ -1,6 +1,8 @@
-# Bad input: every case gives an R error whose message names the argument
-# and says what was expected (snapshotted in _snaps/bad-input.md); nothing
-# crashes, and a valid fit in the same session still works afterwards.
+# Bad input: every case gives an R error of class "bbb_error" whose message
+# names the argument and says what was expected (snapshotted in
+# _snaps/bad-input.md), and whose call is the function the user called;
+# nothing crashes, and a valid fit in the same session still works
+# afterwards.
 # In each test the snapshots come last: expect_snapshot() skips the rest of
 # a test on CRAN, and the expect_error() checks should still run there.
 
@@ -21,9 +23,10 @@ fit_m <- tiny(x, y)
 fit_df <- tiny(dfx, y)
 fit_multi <- tiny(x, classes)
 
-# The message names the argument, in backticks (`arg` or `arg = value`).
+# The message names the argument, in backticks (`arg` or `arg = value`),
+# and the condition is a bbb_error.
 expect_arg_error <- function(object, arg) {
-  expect_error(object, paste0("`", arg, "( = [^`]*)?`"))
+  expect_error(object, paste0("`", arg, "( = [^`]*)?`"), class = "bbb_error")
 }
 
 # ---- x ----------------------------------------------------------------------
@@ -306,9 +309,13 @@ test_that("`noise_sd` must be positive and is for the gaussian family", {
   expect_arg_error(tiny(x, y, noise_sd = -1), "noise_sd")
   expect_arg_error(tiny(x, classes, noise_sd = 1, family = "multinomial"),
                    "noise_sd")
+  # also when family = "auto" picks a family from y (it was dropped)
+  expect_arg_error(tiny(x, rep(0:1, 10), noise_sd = 1), "noise_sd")
+  expect_arg_error(tiny(x, classes, noise_sd = 1), "noise_sd")
   expect_snapshot(tiny(x, y, noise_sd = 0), error = TRUE)
   expect_snapshot(tiny(x, counts, family = "poisson", noise_sd = 1),
                   error = TRUE)
+  expect_snapshot(tiny(x, rep(0:1, 10), noise_sd = 1), error = TRUE)
 })
 
 test_that("out-of-range `threads` is an R error, not one from C", {
@@ -352,11 +359,28 @@ test_that("a newdata column of the wrong type is an error", {
   expect_snapshot(predict(fit_df, nd_num), error = TRUE)
 })
 
-test_that("NA in newdata is an error naming the column", {
+test_that("Inf in newdata is an error naming the row and column", {
   nd <- x
   nd[2, 2] <- NA
-  expect_error(predict(fit_m, nd), "`newdata`.*column 'b'")
+  nd[3, 1] <- Inf
+  expect_error(predict(fit_m, nd), "`newdata`.*row 3, column 'a'",
+               class = "bbb_error")
+  nd_df <- dfx
+  nd_df$b[4] <- -Inf
+  expect_error(predict(fit_df, nd_df), "`newdata`.*row 4, column 'b'",
+               class = "bbb_error")
   expect_snapshot(predict(fit_m, nd), error = TRUE)
+})
+
+test_that("NA in newdata with na.fail, or a bad `na.action`, is an error", {
+  nd <- x
+  nd[2, 2] <- NA
+  expect_arg_error(predict(fit_m, nd, na.action = stats::na.fail),
+                   "newdata")
+  expect_arg_error(predict(fit_m, nd, na.action = "omit"), "na.action")
+  expect_snapshot(predict(fit_m, nd, na.action = stats::na.fail),
+                  error = TRUE)
+  expect_snapshot(predict(fit_m, nd, na.action = "omit"), error = TRUE)
 })
 
 test_that("newdata with the wrong number of columns is an error", {
@@ -389,13 +413,40 @@ test_that("extra or reordered columns are matched by name", {
 # ---- other arguments of predict() ------------------------------------------
 
 test_that("predict() rejects a bad `type`", {
+  expect_arg_error(predict(fit_m, x, type = "probability"), "type")
+  expect_snapshot(predict(fit_m, x, type = "probability"), error = TRUE)
+})
+
+test_that("predict() rejects type = \"class\" or \"prob\" for a gaussian fit", {
+  expect_arg_error(predict(fit_m, x, type = "class"), "type")
   expect_arg_error(predict(fit_m, x, type = "prob"), "type")
+  expect_snapshot(predict(fit_m, x, type = "class"), error = TRUE)
   expect_snapshot(predict(fit_m, x, type = "prob"), error = TRUE)
 })
 
-test_that("predict() rejects type = \"class\" for a gaussian fit", {
-  expect_arg_error(predict(fit_m, x, type = "class"), "type")
-  expect_snapshot(predict(fit_m, x, type = "class"), error = TRUE)
+test_that("predict() rejects an interval where it makes no sense", {
+  expect_arg_error(predict(fit_multi, x, type = "class",
+                           interval = "credible"), "interval")
+  expect_arg_error(predict(fit_m, x, type = "samples",
+                           interval = "prediction"), "interval")
+  expect_arg_error(predict(fit_m, x, type = "link",
+                           interval = "prediction"), "interval")
+  expect_arg_error(predict(fit_multi, x, type = "prob",
+                           interval = "prediction"), "interval")
+  expect_snapshot(predict(fit_multi, x, type = "class",
+                          interval = "credible"), error = TRUE)
+  expect_snapshot(predict(fit_m, x, type = "link", interval = "prediction"),
+                  error = TRUE)
+})
+
+test_that("predict() rejects a bad `seed` or `threads`", {
+  expect_arg_error(predict(fit_m, x, seed = 1.5), "seed")
+  expect_arg_error(predict(fit_m, x, seed = "a"), "seed")
+  expect_arg_error(predict(fit_m, x, seed = 1e10), "seed")
+  expect_arg_error(predict(fit_m, x, threads = 0), "threads")
+  expect_arg_error(predict(fit_m, x, threads = 5000), "threads")
+  expect_snapshot(predict(fit_m, x, seed = c(1, 2)), error = TRUE)
+  expect_snapshot(predict(fit_m, x, threads = 0), error = TRUE)
 })
 
 test_that("predict() rejects a bad `interval`", {
@@ -432,20 +483,44 @@ test_that("a prediction interval for a multinomial fit is an error", {
                   error = TRUE)
 })
 
-# ---- update() and bbb_gradient() ------------------------------------------
+# ---- bbb_continue(), update(), coef() and bbb_gradient() --------------------
 
-test_that("update() with a non-count `epochs` is an error", {
-  expect_arg_error(update(fit_m, epochs = 0, verbose = FALSE), "epochs")
-  expect_snapshot(update(fit_m, epochs = 2.5, verbose = FALSE),
+test_that("bbb_continue() with a non-count `epochs` is an error", {
+  expect_arg_error(bbb_continue(fit_m, epochs = 0, verbose = FALSE),
+                   "epochs")
+  expect_snapshot(bbb_continue(fit_m, epochs = 2.5, verbose = FALSE),
                   error = TRUE)
 })
 
-test_that("update() with a bad `lr` is an error", {
-  expect_arg_error(update(fit_m, epochs = 1, lr = 0, verbose = FALSE), "lr")
-  expect_arg_error(update(fit_m, epochs = 1, lr = "a", verbose = FALSE),
+test_that("bbb_continue() with a bad `lr` or `object` is an error", {
+  expect_arg_error(bbb_continue(fit_m, epochs = 1, lr = 0, verbose = FALSE),
                    "lr")
-  expect_arg_error(update(fit_m, epochs = 1, lr = c(0.1, 0.2),
-                          verbose = FALSE), "lr")
+  expect_arg_error(bbb_continue(fit_m, epochs = 1, lr = "a",
+                                verbose = FALSE), "lr")
+  expect_arg_error(bbb_continue(fit_m, epochs = 1, lr = c(0.1, 0.2),
+                                verbose = FALSE), "lr")
+  expect_arg_error(bbb_continue(list(), epochs = 1), "object")
+})
+
+test_that("update() of a fit on a bad argument is a bbb_error", {
+  # update() refits through bbb_fit(), whose checks name the argument
+  fit_u <- bbb_fit(x, y, hidden = 2, epochs = 2, verbose = FALSE)
+  expect_arg_error(update(fit_u, hidden = 0), "hidden")
+  # a formula update of a matrix fit has no formula to change
+  expect_error(update(fit_u, . ~ . - a), "not from a formula",
+               class = "bbb_error")
+})
+
+test_that("coef() and as.matrix() reject a bad `type` or `scale`", {
+  expect_arg_error(coef(fit_m, type = "median"), "type")
+  expect_arg_error(coef(fit_m, scale = "raw"), "scale")
+  expect_arg_error(as.matrix(fit_m, scale = "raw"), "scale")
+  expect_snapshot(coef(fit_m, scale = "raw"), error = TRUE)
+})
+
+test_that("bbb_gradient() with a bad `kl_weight` is an error", {
+  expect_arg_error(bbb_gradient(fit_m, x, y, kl_weight = 2), "kl_weight")
+  expect_arg_error(bbb_gradient(fit_m, x, y, kl_weight = NA), "kl_weight")
 })
 
 test_that("bbb_gradient() with a wrongly shaped `eps` is an error", {
@@ -453,6 +528,39 @@ test_that("bbb_gradient() with a wrongly shaped `eps` is an error", {
   eps[[1]]$w <- eps[[1]]$w[-1]
   expect_arg_error(bbb_gradient(fit_m, x, y, eps = eps), "eps")
   expect_snapshot(bbb_gradient(fit_m, x, y, eps = list(1)), error = TRUE)
+})
+
+# ---- classed conditions -----------------------------------------------------
+
+test_that("errors carry the class bbb_error and the user's call", {
+  e <- tryCatch(predict(fit_m, x, type = "class"), error = identity)
+  expect_s3_class(e, c("bbb_error", "error", "condition"), exact = TRUE)
+  # the generic's call, not the method's or a helper's
+  expect_identical(conditionCall(e), quote(predict(fit_m, x, type = "class")))
+  e <- tryCatch(bbb_fit(x, y, hidden = 0), error = identity)
+  expect_identical(conditionCall(e), quote(bbb_fit(x, y, hidden = 0)))
+  e <- tryCatch(stats::predict(fit_m, x, level = 2), error = identity)
+  expect_identical(conditionCall(e), quote(stats::predict(fit_m, x,
+                                                          level = 2)))
+  e <- tryCatch(bbb_evaluate(fit_m, x), error = identity)
+  expect_identical(conditionCall(e), quote(bbb_evaluate(fit_m, x)))
+  # a helper of the user's does not hide the bbb function it called
+  helper <- function(f) snr(f)
+  e <- tryCatch(helper(1), error = identity)
+  expect_identical(conditionCall(e), quote(snr(f)))
+})
+
+test_that("warnings carry the class bbb_warning", {
+  # a poisson fit that diverges (as in test-train.R), restored
+  set.seed(11)
+  xs <- matrix(stats::rnorm(200), 100, 2)
+  ys <- stats::rpois(100, 5)
+  w <- tryCatch(bbb_fit(xs, ys, family = "poisson", lr = 1e6, epochs = 50,
+                        on_nonfinite = "restore", verbose = FALSE),
+                warning = identity)
+  expect_s3_class(w, "bbb_warning")
+  expect_match(conditionMessage(w), "Returning the fit")
+  expect_identical(conditionCall(w)[[1L]], as.name("bbb_fit"))
 })
 
 # ---- after all of that ------------------------------------------------------

@@ -115,9 +115,9 @@ test_that("poisson metrics match a computation by hand", {
                tolerance = 1e-12)
 })
 
-test_that("large problems are scored in blocks with the same meaning", {
+test_that("large problems are scored in blocks with the same draws", {
   set.seed(11)
-  n <- 4300  # 4300 rows x 1000 draws is beyond one block of 2^22
+  n <- 4300  # 4300 rows x 1000 draws is beyond one block of 2^21
   x <- matrix(stats::rnorm(n))
   y <- x[, 1] + stats::rnorm(n, sd = 0.5)
   fit <- bbb_fit(x[1:200, , drop = FALSE], y[1:200], hidden = 2,
@@ -128,9 +128,22 @@ test_that("large problems are scored in blocks with the same meaning", {
   ev2 <- bbb_evaluate(fit, x[2001:n, , drop = FALSE], y[2001:n],
                       nsamples = 1000)
   expect_equal(ev$n, n)
+  # every block sees the same weight draws (those of the fit's seed), so
+  # the blocks do not change the weight-only metrics at all
   expect_equal(ev$log_lik, (2000 * ev1$log_lik + 2300 * ev2$log_lik) / n,
-               tolerance = 0.01)
+               tolerance = 1e-12)
+  expect_equal(ev$rmse^2, (2000 * ev1$rmse^2 + 2300 * ev2$rmse^2) / n,
+               tolerance = 1e-12)
   expect_true(all(is.finite(unlist(ev))))
+  # and the same call gives the same numbers; another seed others
+  expect_identical(bbb_evaluate(fit, x[1:50, , drop = FALSE], y[1:50],
+                                nsamples = 100),
+                   bbb_evaluate(fit, x[1:50, , drop = FALSE], y[1:50],
+                                nsamples = 100))
+  expect_false(identical(bbb_evaluate(fit, x[1:50, , drop = FALSE], y[1:50],
+                                      nsamples = 100),
+                         bbb_evaluate(fit, x[1:50, , drop = FALSE], y[1:50],
+                                      nsamples = 100, seed = 5)))
 })
 
 test_that("other coverage levels and the print method work", {

@@ -92,11 +92,13 @@ fuzz_child <- function(n_iter, seed, log_file) {
                     kl_weighting = "blundell", optimizer = "sgd",
                     batch_size = 7L),
     poisson = list(hidden = integer(0), family = "poisson"),
-    threads = list(hidden = 5L, threads = 2L, validation = 0.25)
+    threads = list(hidden = 5L, threads = 2L, validation = 0.25),
+    hetero = list(hidden = 5L, heteroscedastic = TRUE)
   )
   ys$threads <- ys$gaussian
   fit_args$single <- list(hidden = 5L, precision = "single")
   ys$single <- ys$gaussian
+  ys$hetero <- ys$gaussian
   driver_errors <- character()
   drive <- function(what, expr) {
     tryCatch(expr, error = function(e) {
@@ -112,6 +114,9 @@ fuzz_child <- function(n_iter, seed, log_file) {
     drive(paste("predict", fam), shadow$predict.bbb_fit(
       fit, x, interval = "credible", nsamples = 4L))
     drive(paste("gradient", fam), shadow$bbb_gradient(fit, x, ys[[fam]]))
+    drive(paste("evaluate", fam), shadow$bbb_evaluate(fit, x, ys[[fam]],
+                                                      nsamples = 4L))
+    drive(paste("train_noise", fam), shadow$train_noise(fit, 1, 0L, n))
   }
   drive("engine_rnorm", shadow$engine_rnorm(50L))
   # Routines that the calls above may not reach: valid sets by hand, used

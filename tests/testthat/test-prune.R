@@ -1,5 +1,10 @@
 # snr() and prune(): pruned parameters are exactly zero everywhere.
 
+# The parameters as trained (coef() gives the original scale by default).
+std_coef <- function(fit, type = "mean") {
+  coef(fit, type, scale = "standardized")
+}
+
 prune_fit <- function(seed = 1) {
   set.seed(seed)
   x <- matrix(stats::rnorm(200), 100, 2)
@@ -11,24 +16,24 @@ prune_fit <- function(seed = 1) {
 test_that("snr() is |mu| / sd, named like coef()", {
   d <- prune_fit()
   s <- snr(d$fit)
-  expect_equal(names(s), names(coef(d$fit)))
-  expect_equal(s, abs(coef(d$fit)) / coef(d$fit, "sd"))
+  expect_equal(names(s), names(std_coef(d$fit)))
+  expect_equal(s, abs(std_coef(d$fit)) / std_coef(d$fit, "sd"))
   expect_error(snr(1), "made by bbb_fit")
 })
 
 test_that("prune() removes exactly the lowest-SNR fraction", {
   d <- prune_fit()
   fit <- d$fit
-  n <- length(coef(fit))
+  n <- length(std_coef(fit))
   s <- snr(fit)
   for (f in c(0.1, 0.5, 0.75, 0.95, 1)) {
     p <- prune(fit, f)
     gone <- p$mask == 0
     expect_equal(sum(gone), round(f * n))
-    expect_true(all(coef(p)[gone] == 0))
-    expect_true(all(coef(p, "sd")[gone] == 0))
-    expect_true(all(coef(p, "sd")[!gone] > 0))
-    expect_equal(coef(p)[!gone], coef(fit)[!gone])
+    expect_true(all(std_coef(p)[gone] == 0))
+    expect_true(all(std_coef(p, "sd")[gone] == 0))
+    expect_true(all(std_coef(p, "sd")[!gone] > 0))
+    expect_equal(std_coef(p)[!gone], std_coef(fit)[!gone])
     if (f < 1) expect_true(max(s[gone]) <= min(s[!gone]))
     expect_true(all(is.finite(unlist(p$params))))
     expect_true(all(is.finite(predict(p, d$x, nsamples = 20))))
@@ -39,7 +44,7 @@ test_that("pruned weights are exactly zero in as.matrix() and summary()", {
   d <- prune_fit()
   p <- prune(d$fit, 0.5)
   gone <- p$mask == 0
-  draws <- as.matrix(p, nsamples = 50)
+  draws <- as.matrix(p, nsamples = 50, scale = "standardized")
   expect_true(all(draws[, gone] == 0))
   expect_true(all(apply(draws[, !gone], 2, stats::sd) > 0))
   sm <- summary(p)
@@ -82,33 +87,34 @@ test_that("prune(fit, 0) predicts as the fit does", {
   b <- predict(p, d$x, type = "samples", nsamples = 30)
   expect_identical(a, b)
   # also through an explicit all-ones mask
-  p$mask <- rep(1, length(coef(p)))
+  p$mask <- rep(1, length(std_coef(p)))
   set.seed(4)
   expect_identical(predict(p, d$x, type = "samples", nsamples = 30), a)
 })
 
-test_that("update() after prune() keeps the pruned weights at zero", {
+test_that("bbb_continue() after prune() keeps the pruned weights at zero", {
   d <- prune_fit()
   p <- prune(d$fit, 0.5)
   gone <- p$mask == 0
   set.seed(5)
-  u <- update(p, epochs = 10, verbose = FALSE)
+  u <- bbb_continue(p, epochs = 10, verbose = FALSE)
   expect_identical(u$mask, p$mask)
-  expect_true(all(coef(u)[gone] == 0))
-  expect_true(all(coef(u, "sd")[gone] == 0))
-  expect_true(any(coef(u)[!gone] != coef(p)[!gone]))
+  expect_true(all(std_coef(u)[gone] == 0))
+  expect_true(all(std_coef(u, "sd")[gone] == 0))
+  expect_true(any(std_coef(u)[!gone] != std_coef(p)[!gone]))
   expect_true(all(is.finite(unlist(u$params))))
   # rho of pruned parameters is left alone
   rho <- function(f) unlist(lapply(f$params, function(l) c(l$w_rho, l$b_rho)))
   expect_equal(rho(u)[gone], rho(p)[gone])
-  expect_true(all(as.matrix(u, nsamples = 5)[, gone] == 0))
+  draws <- as.matrix(u, nsamples = 5, scale = "standardized")
+  expect_true(all(draws[, gone] == 0))
 })
 
 test_that("pruning a pruned fit keeps the earlier pruned weights", {
   d <- prune_fit()
-  n <- length(coef(d$fit))
+  n <- length(std_coef(d$fit))
   p1 <- prune(d$fit, 0.5)
-  u <- update(p1, epochs = 10, verbose = FALSE)
+  u <- bbb_continue(p1, epochs = 10, verbose = FALSE)
   p2 <- prune(u, 0.75)
   expect_true(all(p2$mask[p1$mask == 0] == 0))
   expect_equal(sum(p2$mask == 0), round(0.75 * n))
@@ -120,7 +126,7 @@ test_that("pruning a pruned fit keeps the earlier pruned weights", {
 test_that("biases can be kept out of the pruning", {
   d <- prune_fit()
   p <- prune(d$fit, 0.5, biases = FALSE)
-  is_w <- !grepl("^b->", names(coef(p)))
+  is_w <- !grepl("^b->", names(std_coef(p)))
   expect_true(all(p$mask[!is_w] == 1))
   expect_equal(sum(p$mask == 0), round(0.5 * sum(is_w)))
 })

@@ -67,13 +67,13 @@ test_that("saveRDS round trip predicts identically", {
   p2 <- predict(back, iris, type = "samples", nsamples = 10)
   expect_identical(p1, p2)
   set.seed(7)
-  u1 <- update(fit, epochs = 3, verbose = FALSE)
+  u1 <- bbb_continue(fit, epochs = 3, verbose = FALSE)
   set.seed(7)
-  u2 <- update(back, epochs = 3, verbose = FALSE)
+  u2 <- bbb_continue(back, epochs = 3, verbose = FALSE)
   expect_identical(u1$params, u2$params)
 })
 
-test_that("update() continues training where the fit stopped", {
+test_that("bbb_continue() continues training where the fit stopped", {
   set.seed(8)
   x <- matrix(stats::rnorm(100), 50, 2)
   y <- x[, 1] + stats::rnorm(50, sd = 0.1)
@@ -83,21 +83,21 @@ test_that("update() continues training where the fit stopped", {
   set.seed(9)
   half <- bbb_fit(x, y, hidden = 3, epochs = 10, batch_size = 10,
                   verbose = FALSE)
-  more <- update(half, epochs = 10, verbose = FALSE)
+  more <- bbb_continue(half, epochs = 10, verbose = FALSE)
   expect_equal(nrow(more$trace), 20)
   expect_equal(more$trace$epoch, 1:20)
   expect_equal(more$opt_state$t, whole$opt_state$t)
   # New data on the original scale can be given too.
-  more2 <- update(half, epochs = 2, x = x[1:30, ], y = y[1:30],
-                  verbose = FALSE)
+  more2 <- bbb_continue(half, epochs = 2, x = x[1:30, ], y = y[1:30],
+                        verbose = FALSE)
   expect_equal(nrow(more2$trace), 12)
   # A new learning rate is used and kept: Adam moves each parameter by
   # about lr a step, so 1e-12 leaves the means where they were.
-  slow <- update(half, epochs = 1, lr = 1e-12, verbose = FALSE)
+  slow <- bbb_continue(half, epochs = 1, lr = 1e-12, verbose = FALSE)
   expect_equal(slow$control$lr, 1e-12)
   moved <- function(f) max(abs(unlist(coef(f)) - unlist(coef(half))))
   expect_lt(moved(slow), 1e-10)
-  expect_gt(moved(update(half, epochs = 1, verbose = FALSE)), 1e-4)
+  expect_gt(moved(bbb_continue(half, epochs = 1, verbose = FALSE)), 1e-4)
 })
 
 test_that("splitting the epochs into engine calls does not change a fit", {
@@ -166,7 +166,12 @@ test_that("predictions do not depend on the number of threads", {
   draws <- lapply(1:2, function(th) {
     fit$control$threads <- th
     set.seed(13)
-    predict(fit, x, type = "samples", nsamples = 200)
+    predict(fit, x, type = "samples", nsamples = 200, seed = NULL)
   })
   expect_identical(draws[[1]], draws[[2]])
+  # the `threads` argument of predict(), with the fit's seed
+  means <- lapply(1:2, function(th) {
+    predict(fit, x, interval = "prediction", nsamples = 300, threads = th)
+  })
+  expect_identical(means[[1]], means[[2]])
 })
