@@ -60,11 +60,11 @@
 #' y <- sin(3 * x[, 1]) + rnorm(300, sd = 0.1)
 #' train <- 1:200
 #' fit <- bbb_fit(x[train, , drop = FALSE], y[train], hidden = 16,
-#'                epochs = 200, verbose = FALSE)
+#'                verbose = FALSE)
 #' bbb_evaluate(fit, x[-train, , drop = FALSE], y[-train], nsamples = 200)
 #'
 #' fit2 <- bbb_fit(Species ~ ., data = iris[-(1:10 * 15), ], hidden = 8,
-#'                 epochs = 50, verbose = FALSE)
+#'                 verbose = FALSE)
 #' bbb_evaluate(fit2, iris[1:10 * 15, ], iris$Species[1:10 * 15])
 #' @export
 bbb_evaluate <- function(fit, newdata, y, nsamples = NULL,

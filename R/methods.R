@@ -55,8 +55,7 @@
 #' @name bbb_fit-methods
 #' @examples
 #' set.seed(2)
-#' fit <- bbb_fit(mpg ~ wt + hp, data = mtcars, hidden = 4, epochs = 200,
-#'                verbose = FALSE)
+#' fit <- bbb_fit(mpg ~ wt + hp, data = mtcars, hidden = 4, verbose = FALSE)
 #' summary(fit)
 #' head(coef(fit))
 #' sigma(fit)
@@ -65,7 +64,7 @@
 #'
 #' # a Bayesian linear model: coefficients on the scale of lm()'s
 #' lin <- bbb_fit(mpg ~ wt + hp, data = mtcars, hidden = integer(0),
-#'                prior = prior_gaussian(10), epochs = 500, verbose = FALSE)
+#'                prior = prior_gaussian(10), verbose = FALSE)
 #' ols <- coef(lm(mpg ~ wt + hp, data = mtcars))
 #' rbind(bbb = coef(lin), lm = ols[c(2, 3, 1)])
 #'

