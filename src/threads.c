@@ -32,6 +32,7 @@
 #endif
 #include <stdlib.h>
 #include <time.h>
+#include <R_ext/Print.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -290,10 +291,11 @@ void team_init(bbb_team *t, int threads) {
   t->start = 0;
   t->next_trial = 0;
   t->backoff = 1;
+  t->count[0] = t->count[1] = 0;
 }
 
 int team_begin(bbb_team *t) {
-  if (t->max == 1 || t->fixed) return t->max;
+  if (t->max == 1 || t->fixed) return t->used = t->max;
   t->start = clock_now();
   t->trial = t->steps >= 2 && t->start >= t->next_trial &&
     (t->cur == t->max || t->est[0] >= TEAM_MIN_STEP);
@@ -302,6 +304,7 @@ int team_begin(bbb_team *t) {
 }
 
 void team_end(bbb_team *t) {
+  t->count[t->used > 1]++;
   if (t->max == 1 || t->fixed) return;
   double now = clock_now(), dt = now - t->start;
   int cur = t->cur == 1 ? 0 : 1;
@@ -333,6 +336,13 @@ void team_end(bbb_team *t) {
   }
   t->est[cur] = t->est[cur] < 0 ? dt : 0.8 * t->est[cur] + 0.2 * dt;
   t->steps++;
+}
+
+void team_trace(const bbb_team *t) {
+  const char *trace = getenv("BBB_THREADS_TRACE");
+  if (trace && trace[0] == '1')
+    REprintf("bbb threads: %d step(s) on 1 thread, %d on %d\n", t->count[0],
+             t->count[1], t->max);
 }
 
 /* The BLAS thread guard. */

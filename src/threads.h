@@ -30,6 +30,7 @@ typedef struct {
   double start;         /* clock at the start of the step */
   double next_trial;    /* clock from which the other count is tried */
   double backoff;       /* grows with each trial that loses */
+  int count[2];         /* steps run on 1 and on max threads */
 } bbb_team;
 
 void team_init(bbb_team *t, int threads);
@@ -37,6 +38,10 @@ void team_init(bbb_team *t, int threads);
 int team_begin(bbb_team *t);
 /* The step is done. */
 void team_end(bbb_team *t);
+/* With the environment variable BBB_THREADS_TRACE=1, prints to R's error
+ * stream how many steps ran on one thread and on the caller's count (for
+ * the benchmarks). */
+void team_trace(const bbb_team *t);
 
 /* OpenBLAS's thread count, or 0 if the BLAS is not OpenBLAS. */
 int blas_threads_get(void);

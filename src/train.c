@@ -408,6 +408,7 @@ static int train_epochs(bbb_trainer *tr, const bbb_data *d, bbb_state *sv,
     trace[e] = nll;
     trace[e + ctl->epochs] = kl;
   }
+  team_trace(&team);
   return 0;
 }
 
