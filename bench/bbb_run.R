@@ -5,11 +5,12 @@
 #
 # prints one JSON line: seconds per unit (step for a, epoch for b and c) for
 # each rep (a whole bbb_fit() call, set-up included, divided by its 20000
-# steps, 50 epochs or 3 epochs), their median, the peak resident memory of
-# the process, the size of the data, and for b the time of predict() with
-# 1000 draws on the 10,000 rows, for c the share of a step spent in matrix
-# products at the rate the BLAS reaches on those same products. The models and objectives
-# are those of torch_reference.py (see README.md).
+# steps, 50 epochs or 3 epochs), their median and the median process CPU
+# time per unit, the BLAS R uses, the peak resident memory of the process,
+# the size of the data, and for b the time of predict() with 1000 draws on
+# the 10,000 rows. The models and objectives are those of
+# torch_reference.py (see README.md). bench.R chooses the BLAS of each run
+# (LD_PRELOAD).
 args <- commandArgs(trailingOnly = TRUE)
 config <- args[1]
 threads <- as.integer(args[2])
@@ -48,16 +49,22 @@ per_unit <- if (spec$unit == "step") {
 # The previous fit is dropped before the next one starts, so that the peak
 # memory is that of one fit (not of two alive at once, or of garbage not
 # yet collected).
+cpu <- numeric(reps)
 times <- vapply(seq_len(reps), function(i) {
   fit <<- NULL
   invisible(gc())
-  elapsed(fit <<- fit_once()) / per_unit
+  c0 <- sum(proc.time()[c("user.self", "sys.self")])
+  t <- elapsed(fit <<- fit_once()) / per_unit
+  cpu[i] <<- (sum(proc.time()[c("user.self", "sys.self")]) - c0) / per_unit
+  t
 }, 0)
 
 out <- list(config = config, side = "bbb", threads = threads,
             precision = precision,
             blas_threads = Sys.getenv("OPENBLAS_NUM_THREADS", NA),
+            blas = basename(extSoftVersion()[["BLAS"]]),
             unit = spec$unit, times = times, median = median(times),
+            cpu_median = median(cpu),
             data_mb = as.numeric(object.size(x) + object.size(y)) / 2^20)
 
 if (config == "b") {

@@ -1,27 +1,43 @@
 # Side-by-side speed comparison of bbb and the PyTorch reference
-# (bench/torch_reference.py) on the three configurations of README.md.
+# (bench/torch_reference.py) on the three configurations of README.md, on
+# both BLASes:
 #
 #   bash bench/setup.sh && R CMD INSTALL . && Rscript bench/bench.R
 #
-# Each measurement runs in its own process (bench/bbb_run.R, or python3),
-# one after the other, so that thread counts and peak memory are those of
-# that run alone. Both sides are timed with 1 and 2 threads, PyTorch in
-# float32 and float64, bbb in double and single precision; the table sets
-# each side's best against the other's. (bbb makes the BLAS single-threaded
-# while it trains, so its BLAS thread count is 1 throughout.) Writes
-# bench/results/speed.csv and prints the table. Options by environment:
-# BENCH_REPS (default 5), BENCH_CONFIGS (default "a,b,c").
+# Each measurement runs in its own process (bench/bbb_run.R, python3, or
+# the kernel harness bench/gemm_bench.c), one after the other, so that
+# thread counts and peak memory are those of that run alone. The BLAS of
+# each run is chosen here, whatever the machine's default: the reference
+# BLAS is the one R links (Debian's libblas3, as setup.sh leaves the
+# alternatives), OpenBLAS is preloaded (LD_PRELOAD of BENCH_OPENBLAS, by
+# default Debian's pthreads build; R's start-up script puts its own library
+# folders first in LD_LIBRARY_PATH, so that would not do). bbb runs with 1
+# and 2 threads in double and single precision on each BLAS (it computes
+# its products with its own kernels, so the BLAS matters little); PyTorch
+# runs on OpenBLAS, its best setting, with 1 and 2 threads in float32 and
+# float64. The table sets each side's best against the other's. The own
+# kernel's rate on (c)'s products is set against OpenBLAS's sgemm on the
+# same products (bench/gemm_bench.c, compiled here with R's C compiler).
+# Writes bench/results/speed.csv and prints the table. Options by
+# environment: BENCH_REPS (default 5), BENCH_CONFIGS (default "a,b,c").
 reps <- as.integer(Sys.getenv("BENCH_REPS", "5"))
 configs <- strsplit(Sys.getenv("BENCH_CONFIGS", "a,b,c"), ",")[[1]]
 root <- normalizePath(file.path(dirname(sub("^--file=", "",
   grep("^--file=", commandArgs(FALSE), value = TRUE))), ".."))
 python <- if (file.exists("/usr/bin/python3")) "/usr/bin/python3" else
   "python3"
+openblas <- Sys.getenv("BENCH_OPENBLAS",
+  "/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3")
+if (!file.exists(openblas)) {
+  stop("OpenBLAS not found at ", openblas, ": run bench/setup.sh or set ",
+       "BENCH_OPENBLAS")
+}
+blases <- c(reference = "", openblas = openblas)
 
 `%||%` <- function(a, b) if (is.null(a)) b else a
 
 parse_json <- function(line) {
-  # The two scripts print flat JSON objects of numbers, strings and arrays.
+  # The scripts print flat JSON objects of numbers, strings and arrays.
   body <- sub("^\\{", "", sub("\\}\\s*$", "", line))
   parts <- regmatches(body, gregexpr('"[^"]+": (\\[[^]]*\\]|"[^"]*"|[^,]+)',
                                      body))[[1]]
@@ -45,14 +61,16 @@ run <- function(cmd, args, env = character()) {
   parse_json(line[length(line)])
 }
 
+preload <- function(blas) if (nzchar(blas)) paste0("LD_PRELOAD=", blas)
+
 bbb_run <- function(config, threads, precision, blas, row_copy = TRUE) {
   r <- run("Rscript", c(file.path(root, "bench", "bbb_run.R"), config,
                         threads, precision, reps, 1),
-           env = c(paste0("OPENBLAS_NUM_THREADS=", blas),
+           env = c(preload(blases[[blas]]), "OPENBLAS_NUM_THREADS=1",
                    paste0("OMP_NUM_THREADS=", threads),
                    paste0("BENCH_ROW_COPY=", row_copy)))
-  r$setting <- sprintf("%d thread(s), %s, BLAS %d%s", threads, precision,
-                       blas, if (row_copy) "" else ", no row copy")
+  r$setting <- sprintf("%s BLAS, %d thread(s), %s%s", blas, threads,
+                       precision, if (row_copy) "" else ", no row copy")
   r
 }
 
@@ -60,81 +78,131 @@ torch_run <- function(config, threads, dtype) {
   steps <- if (config == "c") c("--steps", "60") else character()
   r <- run(python, c(file.path(root, "bench", "torch_reference.py"),
                      "--config", config, "--threads", threads, "--dtype",
-                     dtype, "--reps", reps, "--warmup", 1, steps))
-  r$setting <- sprintf("%d thread(s), %s", threads, dtype)
+                     dtype, "--reps", reps, "--warmup", 1, steps),
+           env = preload(openblas))
+  r$setting <- sprintf("openblas, %d thread(s), %s", threads, dtype)
   r
 }
 
+# The own kernels against OpenBLAS on (c)'s products, 1 and 2 threads.
+kernel_rates <- function() {
+  exe <- file.path(tempdir(), "gemm_bench")
+  cc <- system2("R", c("CMD", "config", "CC"), stdout = TRUE)
+  status <- system(paste(cc, "-O2 -fopenmp", shQuote(paste0("-I",
+    file.path(root, "src"))), shQuote(file.path(root, "bench",
+    "gemm_bench.c")), "-o", shQuote(exe), "-lblas -lm"))
+  if (status != 0) stop("could not compile bench/gemm_bench.c")
+  lapply(1:2, function(th) {
+    run(exe, th, env = c(preload(openblas), "OPENBLAS_NUM_THREADS=1"))
+  })
+}
+
+# n x p values of a config in MiB, in float32 (4 bytes) or float64.
+data_mib <- function(config, bytes) {
+  dims <- switch(config, a = c(100, 3), b = c(10000, 8), c = c(60000, 784))
+  prod(dims) * bytes / 2^20
+}
+
 rows <- list()
+add_row <- function(config, side, r, threads, blas) {
+  rows[[length(rows) + 1]] <<- data.frame(
+    config = config, side = side, blas = blas, setting = r$setting,
+    threads = threads, unit = r$unit, median_s = r$median,
+    cpu_median_s = r$cpu_median %||% NA, peak_rss_mb = r$peak_rss_mb,
+    data_mb = r$data_mb %||% NA, before_fit_mb = r$before_fit_mb %||% NA,
+    predict_s = r$predict_1000x10000_s %||% NA,
+    loadavg_1min = r$loadavg_1min %||% NA)
+}
+show <- function(side, r) {
+  cat(sprintf("  %-5s %-44s %10.4g s/%s (cpu %.4g)  peak %6.0f MB\n", side,
+              r$setting, r$median, r$unit, r$cpu_median %||% NA,
+              r$peak_rss_mb))
+}
 for (config in configs) {
   cat("configuration", config, "\n")
-  # threads, precision, BLAS threads, row copy
-  settings <- list(list(1, "double", 1, TRUE), list(2, "double", 1, TRUE),
-                   list(1, "single", 1, TRUE), list(2, "single", 1, TRUE))
+  for (blas in names(blases)) {
+    for (s in list(list(1, "double"), list(2, "double"), list(1, "single"),
+                   list(2, "single"))) {
+      r <- bbb_run(config, s[[1]], s[[2]], blas)
+      show("bbb", r)
+      add_row(config, "bbb", r, s[[1]], blas)
+    }
+  }
   # (c) also without the row-major copy of the design, for its memory
   if (config == "c") {
-    settings <- c(settings, list(list(2, "single", 1, FALSE)))
-  }
-  for (s in settings) {
-    r <- bbb_run(config, s[[1]], s[[2]], s[[3]], s[[4]])
-    cat(sprintf("  bbb   %-32s %10.4g s/%s  peak %6.0f MB\n", r$setting,
-                r$median, r$unit, r$peak_rss_mb))
-    rows[[length(rows) + 1]] <- data.frame(
-      config = config, side = "bbb", setting = r$setting, threads = s[[1]],
-      unit = r$unit, median_s = r$median, peak_rss_mb = r$peak_rss_mb,
-      data_mb = r$data_mb %||% NA, before_fit_mb = r$before_fit_mb %||% NA,
-      gemm_share = r$gemm_share %||% NA,
-      gemm_gflops = r$gemm_gflops %||% NA,
-      predict_s = r$predict_1000x10000_s %||% NA)
+    r <- bbb_run(config, 2, "single", "reference", row_copy = FALSE)
+    show("bbb", r)
+    add_row(config, "bbb", r, 2, "reference")
   }
   for (threads in 1:2) for (dtype in c("float32", "float64")) {
     r <- torch_run(config, threads, dtype)
-    cat(sprintf("  torch %-32s %10.4g s/%s  peak %6.0f MB\n", r$setting,
-                r$median, r$unit, r$peak_rss_mb))
-    rows[[length(rows) + 1]] <- data.frame(
-      config = config, side = "torch", setting = r$setting,
-      threads = threads, unit = r$unit, median_s = r$median,
-      peak_rss_mb = r$peak_rss_mb, data_mb = NA, before_fit_mb = NA,
-      gemm_share = NA,
-      gemm_gflops = NA, predict_s = NA)
+    r$setting <- sprintf("openblas, %d thread(s), %s", threads, dtype)
+    show("torch", r)
+    add_row(config, "torch", r, threads, "openblas")
   }
 }
 res <- do.call(rbind, rows)
+kr <- if ("c" %in% configs) kernel_rates() else NULL
 dir.create(file.path(root, "bench", "results"), showWarnings = FALSE)
 utils::write.csv(res, file.path(root, "bench", "results", "speed.csv"),
                  row.names = FALSE)
 
 cat("\nMachine:", sprintf("%d cores", parallel::detectCores()), "|",
-    "BLAS:", extSoftVersion()[["BLAS"]], "\n\n")
-cat(sprintf("%-6s %-34s %11s %-22s %11s %8s %9s %9s\n", "config",
-            "bbb (best setting)", "bbb", "PyTorch best", "PyTorch",
-            "ratio", "bbb MB", "torch MB"))
+    "reference BLAS:", extSoftVersion()[["BLAS"]], "| OpenBLAS:", openblas,
+    "| load average:", readLines("/proc/loadavg"), "\n\n")
+cat(sprintf("%-3s %-38s %10s %-30s %10s %8s\n", "", "bbb (best setting)",
+            "bbb", "PyTorch best (on OpenBLAS)", "PyTorch", "ratio"))
 for (config in configs) {
-  b <- res[res$config == config & res$side == "bbb", ]
+  b <- res[res$config == config & res$side == "bbb" &
+             !grepl("no row copy", res$setting), ]
   t <- res[res$config == config & res$side == "torch", ]
-  for (th in c(NA, 2)) {
-    bb <- if (is.na(th)) b else b[b$threads == th, ]
+  tt <- t[which.min(t$median_s), ]
+  for (blas in names(blases)) {
+    bb <- b[b$blas == blas, ]
     bb <- bb[which.min(bb$median_s), ]
-    tt <- t[which.min(t$median_s), ]
     ratio <- tt$median_s / bb$median_s
-    cat(sprintf("%-6s %-34s %9.4g s %-22s %9.4g s %7sx %9.0f %9.0f\n",
-                config, bb$setting, bb$median_s, tt$setting, tt$median_s,
-                format(round(ratio, if (ratio < 100) 1 else 0)),
-                bb$peak_rss_mb, tt$peak_rss_mb))
+    cat(sprintf("%-3s %-38s %8.4g s %-30s %8.4g s %7sx\n", config,
+                bb$setting, bb$median_s, tt$setting, tt$median_s,
+                format(round(ratio, if (ratio < 100) 1 else 0))))
   }
   if (config == "b") {
-    cat(sprintf("       predict(): 1000 draws x 10,000 rows in %.3f s\n",
+    cat(sprintf("    predict(): 1000 draws x 10,000 rows in %.3f s\n",
                 min(b$predict_s, na.rm = TRUE)))
   }
   if (config == "c") {
-    best <- b[which.min(b$median_s), ]
-    cat(sprintf("       peak memory %.0f MB over %.0f MB of data\n",
-                best$peak_rss_mb, best$data_mb))
-    nc <- b[grepl("no row copy", b$setting), ]
+    # memory added beyond the data each side holds: R's double matrix for
+    # bbb, PyTorch's own tensor of its dtype
+    bb <- b[b$blas == "reference", ]
+    bb <- bb[which.min(bb$median_s), ]
+    b_add <- bb$peak_rss_mb - data_mib("c", 8)
+    t_bytes <- if (grepl("float32", tt$setting)) 4 else 8
+    t_add <- tt$peak_rss_mb - data_mib("c", t_bytes)
+    cat(sprintf(paste0("    memory beyond the data: bbb %.0f MB (peak %.0f ",
+                       "over its %.0f MB matrix), PyTorch %.0f MB (peak ",
+                       "%.0f over its %.0f MB tensor)\n"), b_add,
+                bb$peak_rss_mb, data_mib("c", 8), t_add, tt$peak_rss_mb,
+                data_mib("c", t_bytes)))
+    nc <- res[res$config == "c" & grepl("no row copy", res$setting), ]
     if (nrow(nc)) {
-      cat(sprintf(paste0("       without the row copy (%s): %.4g s, %.1fx, ",
-                         "peak memory %.0f MB\n"), nc$setting, nc$median_s,
-                  min(t$median_s) / nc$median_s, nc$peak_rss_mb))
+      cat(sprintf(paste0("    without the row copy (%s): %.4g s, %.1fx, ",
+                         "%.0f MB beyond the data\n"), nc$setting,
+                  nc$median_s, tt$median_s / nc$median_s,
+                  nc$peak_rss_mb - data_mib("c", 8)))
     }
   }
+}
+if (!is.null(kr)) {
+  for (k in kr) {
+    cat(sprintf(paste0("own kernel (%s) on (c)'s products, %d thread(s): ",
+                       "single %.1f GFLOPS = %.0f%% of OpenBLAS sgemm's ",
+                       "%.1f; double %.1f = %.0f%% of dgemm's %.1f\n"),
+                k$kernel, k$threads, k$own_single_gflops,
+                100 * k$own_single_gflops / k$blas_single_gflops,
+                k$blas_single_gflops, k$own_double_gflops,
+                100 * k$own_double_gflops / k$blas_double_gflops,
+                k$blas_double_gflops))
+  }
+  utils::write.csv(do.call(rbind, lapply(kr, as.data.frame)),
+                   file.path(root, "bench", "results", "kernel_rate.csv"),
+                   row.names = FALSE)
 }

@@ -349,14 +349,14 @@ DEFINE_KERNELS(kern128_d, double, int64_t, 16, 2, KCASES6, )
 #endif
 
 /* Plain C, for compilers without vector extensions: tiles of 4 mv x nr
- * (mv <= 4, nr <= 4), a "vector" being 4 values, and plain dot
+ * (mv <= 8, nr <= 4), a "vector" being 4 values, and plain dot
  * products. */
 #define DEFINE_SCALAR_KERNELS(name, T)                                      \
   static void name(int mv, int nr, int kc, const T *GEMM_RESTRICT a,        \
                    ptrdiff_t as, const T *GEMM_RESTRICT b, ptrdiff_t bs,    \
                    T *GEMM_RESTRICT c, ptrdiff_t rs, ptrdiff_t cs, int add, \
                    int mr) {                                                \
-    T acc[4][16] = {{0}};                                                   \
+    T acc[4][32] = {{0}};                                                   \
     for (int p = 0; p < kc; p++)                                            \
       for (int j = 0; j < nr; j++)                                          \
         for (int i = 0; i < 4 * mv; i++)                                    \

@@ -54,12 +54,14 @@ static void S(pack_a)(const S(gemm_job) *g, int i0, int mc, int p0, int kc,
         if (rows < w) S(zero_small)(dp + rows, w - rows);
       }
     } else {
-      for (int i = 0; i < rows; i++) {
-        const T *row = g->a + p0 + (size_t) (i0 + r + i) * g->lda;
-        for (int p = 0; p < kc; p++) d[(size_t) p * w + i] = row[p];
+      /* a transposition: step by step, so that the writes are contiguous
+       * (the reads are rows streams, each in order) */
+      const T *src = g->a + p0 + (size_t) (i0 + r) * g->lda;
+      for (int p = 0; p < kc; p++) {
+        T *dp = d + (size_t) p * w;
+        for (int i = 0; i < rows; i++) dp[i] = src[p + (size_t) i * g->lda];
+        if (rows < w) S(zero_small)(dp + rows, w - rows);
       }
-      for (int p = 0; rows < w && p < kc; p++)
-        S(zero_small)(d + (size_t) p * w + rows, w - rows);
     }
   }
 }
@@ -72,9 +74,11 @@ static void S(pack_b)(const S(gemm_job) *g, int p0, int kc, int j0, int nc,
     int cols = min_int(nr, nc - s);
     T *d = dst + (size_t) s * kc;
     if (!g->tb) {
-      for (int j = 0; j < cols; j++) {
-        const T *col = g->b + p0 + (size_t) (j0 + s + j) * g->ldb;
-        for (int p = 0; p < kc; p++) d[(size_t) p * cols + j] = col[p];
+      /* a transposition, written step by step (see pack_a) */
+      const T *src = g->b + p0 + (size_t) (j0 + s) * g->ldb;
+      for (int p = 0; p < kc; p++) {
+        T *dp = d + (size_t) p * cols;
+        for (int j = 0; j < cols; j++) dp[j] = src[p + (size_t) j * g->ldb];
       }
     } else {
       const T *src = g->b + (j0 + s) + (size_t) p0 * g->ldb;

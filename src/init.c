@@ -5,6 +5,7 @@
 #include <R_ext/Rdynload.h>
 #include "blas.h"
 #include "gemm.h"
+#include "threads.h"
 
 SEXP bbb_train(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP bbb_objective(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
@@ -41,4 +42,10 @@ void R_init_bbb(DllInfo *dll) {
   R_registerRoutines(dll, NULL, call_methods, NULL, NULL);
   R_useDynamicSymbols(dll, FALSE);
   R_forceSymbols(dll, TRUE);
+}
+
+/* The team's threads run the package's code: they stop before it goes. */
+void R_unload_bbb(DllInfo *dll) {
+  (void) dll;
+  threads_stop();
 }

@@ -377,12 +377,16 @@ static int train_epochs(bbb_trainer *tr, const bbb_data *d, bbb_state *sv,
     gather(d, perm, n, tr->wk.h[0], tr->y, tr->threads);
   }
   trainer_sample(tr, theta, step_seed(base, *t + 1, 0, 0), 1);
+  /* the threads of each step follow the load (threads.h) */
+  bbb_team team;
+  team_init(&team, tr->threads);
   for (int e = 0; e < ctl->epochs; e++) {
     double nll = 0, kl = 0, t_saved = *t;
     state_save(sv);
     if (M > 1) shuffle(perm, n, rng);
     for (int i = 0; i < M; i++) {
       int from = i * B, rows = (from + B <= n) ? B : n - from;
+      tr->threads = tr->wk.threads = team_begin(&team);
       if (M > 1)
         gather(d, perm + from, rows, tr->wk.h[0], tr->y, tr->threads);
       *t += 1;
@@ -390,6 +394,7 @@ static int train_epochs(bbb_trainer *tr, const bbb_data *d, bbb_state *sv,
       int status = train_step(tr, theta, m, v, *t, rows,
                               kl_weight(ctl->kl_blundell, i, M), base, ctl,
                               &nll, i == M - 1 ? &kl : NULL);
+      team_end(&team);
       if (status) {
         state_restore(sv);
         *t = t_saved;
@@ -403,6 +408,7 @@ static int train_epochs(bbb_trainer *tr, const bbb_data *d, bbb_state *sv,
     trace[e] = nll;
     trace[e + ctl->epochs] = kl;
   }
+  team_trace(&team);
   return 0;
 }
 

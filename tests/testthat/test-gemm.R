@@ -18,6 +18,9 @@ to_float <- function(x) {
 kernels <- Filter(function(k) {
   !is.null(gemm(diag(1), diag(1), diag(1), kernel = k))
 }, c("scalar", "vector", "avx2", "avx512"))
+# Under valgrind (tools/valgrind.sh) every path once, with fewer repetitions
+# and smaller products: the checks are for memory errors there.
+memcheck <- identical(Sys.getenv("BBB_MEMCHECK"), "valgrind")
 
 # One product by one kernel against the double product of the same
 # (rounded, in single precision) inputs. The bound is the classical one
@@ -57,7 +60,7 @@ test_that("the kernels multiply like %*% at every shape and transpose", {
   # blocks (KC = 128 in double, 256 in single; MC = 256 rows).
   sizes <- c(1, 2, 3, 5, 7, 11, 13, 17, 31, 33, 63)
   for (kernel in kernels) for (single in c(FALSE, TRUE)) {
-    for (i in 1:40) {
+    for (i in seq_len(if (memcheck) 8 else 40)) {
       dims <- sample(sizes, 3, replace = TRUE)
       ops <- sample(c(TRUE, FALSE), 3, replace = TRUE)
       check_product(dims[1], dims[2], dims[3], ops[1], ops[2], ops[3],
@@ -73,9 +76,10 @@ test_that("the kernels multiply like %*% at every shape and transpose", {
     }
     # The engine's three products (forward, and the backward pair) at a
     # size with full tiles and partial ones.
-    check_product(128, 200, 300, FALSE, FALSE, FALSE, single, kernel)
-    check_product(300, 200, 128, TRUE, FALSE, FALSE, single, kernel)
-    check_product(128, 300, 200, FALSE, TRUE, FALSE, single, kernel)
+    big <- if (memcheck) 40 else 200
+    check_product(128, big, 300, FALSE, FALSE, FALSE, single, kernel)
+    check_product(300, big, 128, TRUE, FALSE, FALSE, single, kernel)
+    check_product(128, 300, big, FALSE, TRUE, FALSE, single, kernel)
     # Products with one or two columns or rows (read in place, tall
     # tiles) and small transposed ones (dot products) beyond the small
     # path's size.
@@ -116,6 +120,7 @@ test_that("the kernels' results do not depend on the number of threads", {
   # (above 2^18 multiply-adds, so that they are split between threads)
   shapes <- list(c(128, 200, 300), c(300, 200, 128), c(128, 300, 200),
                  c(60, 1000, 20), c(150, 40, 200))
+  if (memcheck) shapes <- list(c(128, 40, 60), c(20, 300, 50))
   for (kernel in kernels) for (single in c(FALSE, TRUE)) {
     for (s in shapes) for (ops in list(c(FALSE, FALSE), c(TRUE, FALSE),
                                        c(FALSE, TRUE))) {
@@ -125,7 +130,7 @@ test_that("the kernels' results do not depend on the number of threads", {
       b <- matrix(stats::rnorm(s[3] * s[2]), if (tb) s[2] else s[3])
       c <- matrix(stats::rnorm(s[1] * s[2]), s[1])
       one <- gemm(a, b, c, ta, tb, TRUE, single, 1L, kernel)
-      for (threads in c(2L, 3L, 7L)) {
+      for (threads in if (memcheck) 2L else c(2L, 3L, 7L)) {
         expect_identical(gemm(a, b, c, ta, tb, TRUE, single, threads,
                               kernel), one,
                          label = sprintf("%s %d threads, %s", kernel, threads,
@@ -144,4 +149,28 @@ test_that("the kernels' test entry checks its arguments", {
                "threads")
   expect_error(gemm(a, matrix(1, 3, 2), matrix(0, 2, 2), ta = NA), "'ta'")
   expect_null(gemm(a, matrix(1, 3, 2), matrix(0, 2, 2), kernel = "nonesuch"))
+})
+
+test_that("options(bbb.gemm = \"blas\") trains on R's BLAS to the same fit", {
+  set.seed(12)
+  x <- matrix(stats::rnorm(3000), 300, 10)
+  y <- x[, 1] - x[, 2] + stats::rnorm(300)
+  fit_with <- function(gemm, precision) {
+    old <- options(bbb.gemm = gemm)
+    on.exit(options(old))
+    set.seed(13)
+    bbb_fit(x, y, hidden = c(40, 20), epochs = 2, precision = precision,
+            verbose = FALSE)
+  }
+  for (precision in c("double", "single")) {
+    own <- fit_with("own", precision)
+    blas <- fit_with("blas", precision)
+    # the same draws and steps; the products round differently
+    tol <- if (precision == "double") 1e-10 else 1e-4
+    expect_equal(unlist(blas$params), unlist(own$params), tolerance = tol)
+  }
+  old <- options(bbb.gemm = "fast")
+  on.exit(options(old))
+  expect_error(bbb_fit(x, y, hidden = 4, epochs = 1, verbose = FALSE),
+               "bbb.gemm")
 })
