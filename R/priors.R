@@ -103,8 +103,9 @@ print.bbb_prior <- function(x, ...) {
 #'
 #' The standard deviation of the Gaussian prior of each group of
 #' parameters (the weights, and the biases, of each layer): learned by
-#' empirical Bayes for `prior_gaussian()` (the default), fixed otherwise. For
-#' the scale mixture, the wide component's `sigma1`.
+#' empirical Bayes for `prior_gaussian()` without a `scale`, fixed for
+#' `prior_gaussian(scale)`. For the scale mixture ([prior_mixture()], the
+#' default prior of [bbb_fit()]), the wide component's `sigma1`.
 #'
 #' @param fit A `bbb_fit`.
 #' @return A named vector, one element per group (`"hidden1 weights"`,
