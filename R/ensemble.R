@@ -218,33 +218,10 @@ evaluate_ensemble <- function(object, newdata, y, nsamples, coverage,
   lp <- do.call(rbind, lapply(parts, `[[`, "lp"))
   mx <- apply(lp, 2L, max)
   lpd <- mx + log(colMeans(exp(lp - rep(mx, each = nrow(lp)))))
-  out <- c(log_lik = mean(lpd))
-  mu <- stack_draws(lapply(parts, `[[`, "mu"))
-  if (family %in% c("gaussian", "poisson")) {
-    out["rmse"] <- sqrt(mean((yy - colMeans(mu))^2))
-  }
-  if (family == "gaussian") {
-    ydraw <- do.call(rbind, lapply(parts, `[[`, "y"))
-    probs <- c((1 - coverage) / 2, (1 + coverage) / 2)
-    q <- col_quantiles(ydraw, probs)
-    m <- length(coverage)
-    inside <- vapply(seq_len(m), function(j) {
-      mean(yy >= q[j, ] & yy <= q[m + j, ])
-    }, 0)
-    names(inside) <- paste0("coverage_", format_level(coverage))
-    out <- c(out, inside)
-  }
-  if (family == "binomial") {
-    p <- colMeans(mu)
-    out["accuracy"] <- mean((p > 0.5) == (yy == 1))
-    out["brier"] <- mean((p - yy)^2)
-  }
-  if (family == "multinomial") {
-    p <- apply(mu, c(2L, 3L), mean)
-    onehot <- outer(yy, seq_len(ncol(p)) - 1, "==") + 0
-    out["accuracy"] <- mean(max.col(p, ties.method = "first") == yy + 1)
-    out["brier"] <- sum((p - onehot)^2) / nrow(p)
-  }
+  ydraw <- if (family == "gaussian") do.call(rbind, lapply(parts, `[[`, "y"))
+  out <- score_draws(family, yy, lpd, stack_draws(lapply(parts, `[[`, "mu")),
+                     ydraw, coverage) / nrow(x)
+  if ("rmse" %in% names(out)) out["rmse"] <- sqrt(out["rmse"])
   structure(data.frame(n = nrow(x), as.list(out), check.names = FALSE),
             class = c("bbb_evaluation", "data.frame"), family = family,
             nsamples = sum(counts))

@@ -122,14 +122,23 @@ score_rows <- function(fit, x, y, nsamples, coverage, seed) {
   eta <- engine_draws(fit, x, nsamples, seed = seed)
   family <- fit$family
   y_eng <- if (family == "gaussian") (y - fit$y_center) / fit$y_scale else y
-  out <- c(log_lik = sum(log_pred_density(fit, eta, y_eng, scaled = FALSE)))
   resp <- inverse_link(fit, eta)
-  mu <- drop_k(resp, fit)
+  score_draws(family, y, log_pred_density(fit, eta, y_eng, scaled = FALSE),
+              drop_k(resp, fit),
+              if (family == "gaussian") draw_response(fit, resp), coverage)
+}
+
+# The metrics of bbb_evaluate(), summed over rows, from the rows' log
+# predictive densities `lpd`, draws of the mean `mu` (draws x rows, or
+# draws x rows x classes) and, for a gaussian fit, draws of the response
+# `ydraw` (draws x rows); y in the engine's coding (numbers, 0/1, class
+# codes from 0).
+score_draws <- function(family, y, lpd, mu, ydraw, coverage) {
+  out <- c(log_lik = sum(lpd))
   if (family %in% c("gaussian", "poisson")) {
     out["rmse"] <- sum((y - colMeans(mu))^2)
   }
   if (family == "gaussian") {
-    ydraw <- draw_response(fit, resp)
     probs <- c((1 - coverage) / 2, (1 + coverage) / 2)
     q <- col_quantiles(ydraw, probs)
     m <- length(coverage)
@@ -145,8 +154,7 @@ score_rows <- function(fit, x, y, nsamples, coverage, seed) {
     out["brier"] <- sum((p - y)^2)
   }
   if (family == "multinomial") {
-    p <- colMeans(matrix(mu, dim(mu)[1L]))
-    p <- matrix(p, dim(mu)[2L])
+    p <- matrix(colMeans(matrix(mu, dim(mu)[1L])), dim(mu)[2L])
     onehot <- outer(y, seq_len(ncol(p)) - 1, "==") + 0
     out["accuracy"] <- sum(max.col(p, ties.method = "first") == y + 1)
     out["brier"] <- sum((p - onehot)^2)

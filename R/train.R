@@ -111,8 +111,8 @@ train_fit <- function(fit, data, epochs, verbose, theta = get_theta(fit),
   if (!is.null(failure)) {
     msg <- sprintf(paste0(
       "Training diverged: the %s became non-finite in epoch %d ",
-      "(minibatch %d). Try a smaller `lr` (now %g), `standardize = TRUE`, ",
-      "a smaller `rho_init`, or a narrower prior."),
+      "(minibatch %d). Try a smaller `lr` (now %g), `standardize = TRUE` ",
+      "or a smaller `rho_init`."),
       if (failure$status == 1L) "loss" else "parameter update",
       failure$epoch, failure$fail_step, ctrl$lr)
     if (fit$control$on_nonfinite == "error") abort(msg)

@@ -18,7 +18,9 @@ run() {
   BBB_UCI_TAG=$1 BBB_UCI_SETS=$2 BBB_UCI_ARGS=$3 BBB_UCI_PHASES=${4:-} \
     Rscript bench/uci.R | sed -n '1,14p'
 }
-run defaults "$sets" "list()"
+# the two priors of the defaults, each on every set (the defaults use
+# empirical Bayes for the gaussian family and the mixture for the others)
+run mixture "$sets" "list(prior = prior_mixture())"
 run empirical_bayes "$sets" "list(prior = prior_gaussian())"
 run gaussian_1 "$sets" "list(prior = prior_gaussian(1))"
 run lr_0.01 "$sets" "list(lr = 0.01)"

@@ -4,6 +4,7 @@
 #define R_NO_REMAP
 #include <R.h>
 #include <Rinternals.h>
+#include <float.h>
 #include <math.h>
 #include <string.h>
 #include "bbb.h"
@@ -325,6 +326,11 @@ SEXP bbb_train(SEXP spec, SEXP theta_, SEXP m_, SEXP v_, SEXP t_, SEXP x,
   net.eb_hold = net.eb && get_int(ctrl, "eb_hold", 0, 1);
   int threads = get_int(ctrl, "threads", 1, 1024);
   int single = get_int(ctrl, "single", 0, 1);
+  /* the single engine holds the prior's 1 / (2 s^2) in a float */
+  if (single && !net.eb)
+    for (int g = 0; g < net.n_groups; g++)
+      if (!(net.prior[g].h1 <= FLT_MAX && net.prior[g].h2 <= FLT_MAX))
+        Rf_error("the prior's scales are too small for single precision");
   unpack_optim(ctrl, &ctl.optim);
   if (TYPEOF(t_) != REALSXP || XLENGTH(t_) != 1 || !(REAL(t_)[0] >= 0))
     Rf_error("'t' must be one non-negative number");

@@ -19,11 +19,12 @@
 #
 # Environment:
 #   BBB_VALGRIND_EXCLUDE regular expression on test file names (test-NAME.R)
-#                        to leave out. Default "^(train|gradient)$": those
-#                        two train many models for hundreds of epochs or
-#                        loop over finite differences in R, and take 60%
-#                        of the time under valgrind (4 and 3 min of 11.5 on
-#                        the CI machine) while reaching no C code that
+#                        to leave out. Default "^(train|gradient|defaults)$":
+#                        those train many models for thousands of epochs or
+#                        loop over finite differences in R, and took most
+#                        of the time under valgrind (train and gradient 4
+#                        and 3 min of 11.5 on the CI machine; defaults
+#                        trains to convergence) while reaching no C code that
 #                        the other files, the fuzzing child above all (every
 #                        family, both estimators and priors, both optimisers,
 #                        both KL weightings, threads, validation, single
@@ -59,7 +60,7 @@ log="$WORKDIR/tests.log"
   cd "$WORKDIR/src/tests" || exit 1
   env BBB_LIB="$WORKDIR/lib" NOT_CRAN=true BBB_MEMCHECK=valgrind \
     BBB_TEST_FILTER="${BBB_VALGRIND_FILTER:-}" \
-    BBB_TEST_EXCLUDE="${BBB_VALGRIND_EXCLUDE-^(train|gradient)\$}" \
+    BBB_TEST_EXCLUDE="${BBB_VALGRIND_EXCLUDE-^(train|gradient|defaults)\$}" \
     BBB_FUZZ_N="${BBB_VALGRIND_FUZZ_N:-400}" \
     BBB_TEST_CHILD_DEBUGGER="$VG --log-file=$WORKDIR/vg/child.%p.log" \
     R -d "$VG --log-file=$WORKDIR/vg/main.%p.log" --vanilla --no-echo \
@@ -98,7 +99,7 @@ done
 n_logs=$(grep -l "ERROR SUMMARY" "$WORKDIR"/vg/*.log 2>/dev/null | wc -l)
 summary=$(grep -E "^[0-9]+ passed, [0-9]+ failed" "$log" | tail -1)
 took=$(( $(now) - started ))
-subset="files: ${BBB_VALGRIND_FILTER:-all}, excluded: ${BBB_VALGRIND_EXCLUDE-^(train|gradient)\$}"
+subset="files: ${BBB_VALGRIND_FILTER:-all}, excluded: ${BBB_VALGRIND_EXCLUDE-^(train|gradient|defaults)\$}"
 if [ "$status" -eq 0 ] && [ "$errors" -eq 0 ] && [ "$leaked" -eq 0 ] &&
     [ -n "$summary" ]; then
   echo "valgrind: OK - ${summary} (${subset}), 0 memcheck errors, 0 bytes definitely lost in bbb, ${n_logs} process(es) checked, ${took} s"

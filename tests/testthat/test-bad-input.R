@@ -605,3 +605,20 @@ test_that("the scan of a design finds the first bad and large values", {
   expect_identical(scan(numeric(0), 1e150), c(0, 0))
   expect_identical(scan(-0, 0), c(0, 0))
 })
+
+test_that("prior scales too small for single precision are an error", {
+  set.seed(1)
+  x <- matrix(stats::rnorm(40), 20, 2)
+  y <- stats::rnorm(20)
+  expect_error(bbb_fit(x, y, hidden = 2, epochs = 1, precision = "single",
+                       prior = prior_mixture(sigma2 = 1e-21),
+                       verbose = FALSE),
+               "`sigma2`.*too small.*single", class = "bbb_error")
+  expect_error(bbb_fit(x, y, hidden = 2, epochs = 1, precision = "single",
+                       prior = prior_gaussian(1e-25), verbose = FALSE),
+               "`scale`.*too small", class = "bbb_error")
+  # the same priors train in double precision
+  fit <- bbb_fit(x, y, hidden = 2, epochs = 2,
+                 prior = prior_mixture(sigma2 = 1e-21), verbose = FALSE)
+  expect_true(all(is.finite(coef(fit))))
+})
