@@ -105,8 +105,9 @@ print.bbb_prior <- function(x, ...) {
 #' The standard deviation of the Gaussian prior of each group of
 #' parameters (the weights, and the biases, of each layer): learned by
 #' empirical Bayes for `prior_gaussian()` without a `scale`, fixed for
-#' `prior_gaussian(scale)`. For the scale mixture ([prior_mixture()], the
-#' default prior of [bbb_fit()]), the wide component's `sigma1`.
+#' `prior_gaussian(scale)`. For the scale mixture ([prior_mixture()]), the
+#' wide component's `sigma1`. ([bbb_fit()]'s default prior is empirical
+#' Bayes for the gaussian family and the mixture for the others.)
 #'
 #' @param fit A `bbb_fit`.
 #' @return A named vector, one element per group (`"hidden1 weights"`,
