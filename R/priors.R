@@ -3,8 +3,8 @@
 #' `prior_gaussian()` is \eqn{N(0, s^2)}{N(0, s^2)}, whose KL term is
 #' computed in closed form (no Monte Carlo noise); it is the prior of the
 #' local reparameterisation estimator. Without a `scale` its scales are
-#' learned by empirical Bayes (see below): the default of [bbb_fit()] for
-#' the gaussian family. A number for `scale` gives the fixed prior
+#' learned by empirical Bayes (see below). A number for `scale` gives the
+#' fixed prior
 #' \eqn{N(0, scale^2)}{N(0, scale^2)} for every weight and bias.
 #'
 #' `prior_mixture()` is the scale mixture of two zero-mean Gaussians of
@@ -12,8 +12,8 @@
 #' \deqn{P(w) = \pi N(w | 0, \sigma_1^2) + (1 - \pi) N(w | 0, \sigma_2^2),}{
 #'   P(w) = pi N(w | 0, sigma1^2) + (1 - pi) N(w | 0, sigma2^2),}
 #' the same for every weight and bias (of the network on standardized
-#' inputs), whose KL term is estimated by Monte Carlo: the default of
-#' [bbb_fit()] for the other families.
+#' inputs), whose KL term is estimated by Monte Carlo: the default prior
+#' of [bbb_fit()].
 #'
 #' @section Empirical Bayes:
 #' The parameters fall into groups (see `groups`), group \eqn{g} with prior
