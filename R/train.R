@@ -6,11 +6,11 @@
 # carried from call to call, so the result does not depend on the chunking
 # (which depends on timing). An interrupt keeps the epochs already done.
 #
-# `epochs` NULL trains to convergence (see converged()): at the fit's
-# learning rate until the smoothed ELBO stops improving, then at a tenth
-# of it (annealing) until it stops improving again, within the cap of
-# fit$control$max_epochs. The rule is checked every quarter window, at
-# fixed epochs: calls end there whatever their timing.
+# `epochs` NULL trains to convergence: phase after phase (see
+# training_phases()), each until its ELBO stops improving (converged()),
+# within the cap of max_epochs (by default fit$control$max_epochs). The
+# rule is checked every quarter window, at fixed epochs: calls end there
+# whatever their timing, so that the fit does not depend on it.
 
 train_fit <- function(fit, data, epochs, verbose, theta = get_theta(fit),
                       max_epochs = NULL) {
