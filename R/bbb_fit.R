@@ -109,13 +109,15 @@
 #'   and Welling 2015; needs [prior_gaussian()]): lower-variance gradients
 #'   for about twice the arithmetic.
 #' @param precision `"double"` (default) or `"single"`: the arithmetic of
-#'   training. Single precision halves the memory traffic, runs the matrix
-#'   products on `sgemm` and the pass over the parameters on vectors of
-#'   twice as many floats: about 1.5 times as fast for large layers and
-#'   small ones alike. The parameters are still stored and returned as
-#'   doubles. (Both precisions draw their standard normals in single
-#'   precision.) It needs a BLAS with `sgemm` (OpenBLAS, MKL, the reference
-#'   BLAS; not R's internal one).
+#'   training. Single precision halves the memory traffic and runs the
+#'   matrix products and the pass over the parameters on vectors of twice
+#'   as many floats: about 1.5 times as fast for large layers and small
+#'   ones alike. The parameters are still stored and returned as doubles.
+#'   (Both precisions draw their standard normals in single precision.)
+#'   The products run on the engine's own kernels in either precision, so
+#'   single precision works with any BLAS, R's internal one (which has no
+#'   `sgemm`) too; `options(bbb.gemm = "blas")` hands them to the BLAS
+#'   instead (in single precision only if it has `sgemm`).
 #'   Prediction and [bbb_gradient()] always use double precision. On
 #'   minibatches of a large design (a million values or more), single
 #'   precision also keeps a row-major single-precision copy of the

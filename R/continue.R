@@ -7,9 +7,13 @@
 #'
 #' @param object A `bbb_fit`.
 #' @param epochs Number of further epochs, or `NULL` (the default) to train
-#'   until the ELBO stops improving, by the later phases of training to
-#'   convergence (see the section in [bbb_fit()]), within the fit's cap of
-#'   epochs.
+#'   until the ELBO stops improving, by the last two phases of training to
+#'   convergence (everything learned at the fit's `lr`, then at a tenth of
+#'   it; see the section in [bbb_fit()]), for at most the default cap of
+#'   [bbb_fit()]'s `max_epochs` (enough epochs for 200,000 optimiser
+#'   steps; a smaller `max_epochs` given to [bbb_fit()] is not kept). If
+#'   that cap stops training while the ELBO still improves, a warning says
+#'   so.
 #' @param x,y New training data on the original scale (optional), with the
 #'   predictors of the fit. If the fit keeps its training data
 #'   (`keep_data = TRUE`), it keeps these instead, so that [fitted()],

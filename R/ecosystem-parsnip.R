@@ -14,7 +14,8 @@
 #'
 #' The main arguments of `mlp()` map to [bbb_fit()] as
 #' `hidden_units` -> `hidden` (a vector such as `hidden_units = c(32, 16)`
-#' for several hidden layers), `epochs` -> `epochs`, `learn_rate` ->
+#' for several hidden layers), `epochs` -> `epochs` (left out, the fit
+#' trains to convergence, as [bbb_fit()] does by default), `learn_rate` ->
 #' `lr` and `activation` -> `activation` (`"relu"`, `"tanh"` or
 #' `"sigmoid"`); `penalty` and `dropout` have no counterpart (the prior
 #' regularises). Any other argument of [bbb_fit()] (`prior`, `family`,

@@ -1,7 +1,9 @@
 #' Methods for Bayesian neural network fits
 #'
-#' `print()` and `summary()` describe the network, the prior and the last
-#' epoch's ELBO; `coef()` returns posterior means (or standard deviations)
+#' `print()` and `summary()` describe the network, the prior (with the
+#' learned prior sds under empirical Bayes), the noise sd, the number of
+#' epochs and whether training converged, and the last epoch's ELBO;
+#' `coef()` returns posterior means (or standard deviations)
 #' of every weight, named as in \pkg{nnet} (`"x1->h3"`, `"b->h3"`);
 #' `as.matrix()` returns draws of all weights; `sigma()` the noise sd of a
 #' gaussian fit (`NA` for a heteroscedastic one, whose noise sd varies by

@@ -32,8 +32,9 @@
 #' `bench/predict_stability.R` in the sources (see `bench/README.md`): on
 #' the Boston housing data, the posterior means of two seeds stay within
 #' 1% of `sd(medv)` on every row, and on the package's seed question the
-#' most probable class changes on well under 1% of new rows. Summaries are computed in blocks of rows,
-#' so the memory of a call does not grow with `nsamples` times
+#' most probable class changes on well under 1% of new rows. Summaries are
+#' computed in blocks of rows, so the memory of a call does not grow with
+#' `nsamples` times
 #' `nrow(newdata)` (about 60 MB at most for Boston); only `type =
 #' "samples"` and `"predictive"` return all draws, and their default is
 #' 1000.

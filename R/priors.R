@@ -4,8 +4,8 @@
 #' computed in closed form (no Monte Carlo noise); it is the prior of the
 #' local reparameterisation estimator. Without a `scale` its scales are
 #' learned by empirical Bayes (see below). A number for `scale` gives the
-#' fixed prior
-#' \eqn{N(0, scale^2)}{N(0, scale^2)} for every weight and bias.
+#' fixed prior \eqn{N(0, scale^2)}{N(0, scale^2)} for every weight and
+#' bias.
 #'
 #' `prior_mixture()` is the scale mixture of two zero-mean Gaussians of
 #' Blundell et al. (2015, eq. 7),
@@ -104,8 +104,9 @@ print.bbb_prior <- function(x, ...) {
 #'
 #' The standard deviation of the Gaussian prior of each group of
 #' parameters (the weights, and the biases, of each layer): learned by
-#' empirical Bayes for `prior_gaussian()` (the default), fixed otherwise. For
-#' the scale mixture, the wide component's `sigma1`.
+#' empirical Bayes for `prior_gaussian()` without a `scale`, fixed for
+#' `prior_gaussian(scale)`. For the scale mixture ([prior_mixture()], the
+#' default prior of [bbb_fit()]), the wide component's `sigma1`.
 #'
 #' @param fit A `bbb_fit`.
 #' @return A named vector, one element per group (`"hidden1 weights"`,
