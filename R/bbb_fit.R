@@ -13,13 +13,15 @@
 #' \deqn{F_i = \frac{1}{S}\sum_{s=1}^S \left[k_i \left(\log q(w_s) -
 #'   \log P(w_s)\right) - \log p(D_i | w_s)\right],}{F_i = (1/S) sum_s
 #'   [k_i (log q(w_s) - log P(w_s)) - log p(D_i | w_s)],}
-#' with \eqn{S} = `n_samples` weight draws and KL weight \eqn{k_i = 1/M}
-#' (`kl_weighting = "uniform"`) or \eqn{k_i = 2^{M-i}/(2^M - 1)}
+#' with \eqn{S} = `n_samples` weight draws and KL weight
+#' \eqn{k_i = B_i/n}, the share of the \eqn{n} training rows in the
+#' minibatch (`kl_weighting = "uniform"`; \eqn{1/M} when the minibatches
+#' are of one size; a short last minibatch gets a small share) or \eqn{k_i = 2^{M-i}/(2^M - 1)}
 #' (`"blundell"`). Both weightings sum to one over an epoch, so
 #' \eqn{\sum_i F_i} is an unbiased estimate of the negative ELBO of the
 #' whole training set: the KL term is counted once per epoch, the data term
-#' once per observation. The optimiser steps on \eqn{F_i / B} (per-example
-#' scale) so that `lr` does not depend on the size of the data. The trace
+#' once per observation. The optimiser steps on \eqn{F_i / B_i}
+#' (per-example scale, \eqn{B_i} the minibatch's rows) so that `lr` does not depend on the size of the data. The trace
 #' reports, per epoch, `nll` (the data term, summed over the epoch's
 #' minibatches), `kl` (the KL term of the whole network, taken at the
 #' epoch's last minibatch) and `elbo = -(nll + kl)`. With the gaussian prior

@@ -243,9 +243,11 @@ static int train_step(bbb_trainer *tr, real *theta, real *m, real *v,
   return 0;
 }
 
-/* KL weight of minibatch i (0-based) of M. */
-static double kl_weight(int blundell, int i, int M) {
-  if (!blundell) return 1.0 / M;
+/* KL weight of minibatch i (0-based) of M, of `rows` of the n rows: the
+ * share of its rows, so that a short last minibatch does not weigh the KL
+ * term more per row than the others. */
+static double kl_weight(int blundell, int i, int M, int rows, int n) {
+  if (!blundell) return (double) rows / n;
   return ldexp(1.0, -(i + 1)) / (1 - ldexp(1.0, -M));
 }
 
@@ -392,7 +394,7 @@ static int train_epochs(bbb_trainer *tr, const bbb_data *d, bbb_state *sv,
       *t += 1;
       /* the KL term is reported from the epoch's last step */
       int status = train_step(tr, theta, m, v, *t, rows,
-                              kl_weight(ctl->kl_blundell, i, M), base, ctl,
+                              kl_weight(ctl->kl_blundell, i, M, rows, n), base, ctl,
                               &nll, i == M - 1 ? &kl : NULL);
       team_end(&team);
       if (status) {

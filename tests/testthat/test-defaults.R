@@ -34,6 +34,17 @@ test_that("the default fit learns the noise sd and the mean function", {
   expect_lt(ev$coverage_50, 0.56)
 })
 
+test_that("a small data set with a short last minibatch is fitted", {
+  # 133 rows: minibatches of 128 and 5; the short one's KL share is its
+  # rows' (with 1/M it pulled the fit flat: RMSE 45, near sd(accel) 48)
+  set.seed(1)
+  d <- MASS::mcycle
+  fit <- bbb_fit(accel ~ times, data = d, verbose = FALSE)
+  rmse <- sqrt(mean((d$accel - predict(fit, d))^2))
+  lm_rmse <- sqrt(mean(stats::residuals(stats::lm(accel ~ times, d))^2))
+  expect_lt(rmse, 0.75 * lm_rmse)
+})
+
 test_that("a default classifier does not collapse onto its prior", {
   set.seed(11)
   x <- matrix(stats::rnorm(2000), 400, 5)

@@ -233,14 +233,17 @@ test_that("summaries do not depend on the blocks of rows they are made in", {
 
 test_that("the default number of draws depends on the network only", {
   fit <- family_fits$fits$gaussian
-  expect_equal(bbb:::default_nsamples(fit), 40000L)
+  expect_equal(bbb:::default_nsamples(fit), 10000L)
   expect_equal(bbb:::default_nsamples(fit, draws = TRUE), 1000L)
   big <- fit
   big$width <- c(784L, 400L, 400L, 10L)
   expect_equal(bbb:::default_nsamples(big), 1000L)
   mid <- fit
-  mid$width <- c(100L, 50L, 1L)
-  expect_equal(bbb:::default_nsamples(mid), floor(2e7 / 5101))
+  mid$width <- c(20L, 50L, 1L)
+  expect_equal(bbb:::default_nsamples(mid),
+               floor(5e6 / bbb:::n_params(mid$width)))
+  expect_gt(bbb:::default_nsamples(mid), 1000L)
+  expect_lt(bbb:::default_nsamples(mid), 10000L)
   s <- predict(fit, family_fits$x[1:3, ], type = "samples")
   expect_equal(dim(s), c(1000L, 3L))
 })

@@ -149,3 +149,28 @@ test_that("train_noise() is the noise training draws", {
   set.seed(1)
   expect_false(identical(a, bbb:::train_noise(fit, 2, 0L, n)))
 })
+
+test_that("an uneven last minibatch gets the KL share of its rows", {
+  # 5 identical rows in minibatches of 2, 2 and 1: uniform weights are
+  # rows / n, each step divided by its own rows
+  xb <- matrix(c(0.3, -1.2), 5, 2, byrow = TRUE)
+  yb <- rep(1, 5)
+  lr <- 0.1
+  fit <- fresh(bbb_fit(xb, yb, hidden = 3L, epochs = 1L, optimizer = "sgd",
+                       momentum = 0, lr = lr, batch_size = 2L,
+                       standardize = FALSE, verbose = FALSE))
+  set.seed(7)
+  after <- bbb_continue(fit, epochs = 1L, verbose = FALSE)
+  rows <- c(2L, 2L, 1L)
+  theta <- bbb:::get_theta(fit)
+  for (i in 1:3) {
+    set.seed(7)
+    eps <- bbb:::train_noise(fit, fit$opt_state$t + i, 0L, rows[i])
+    at <- bbb:::set_theta(fit, theta)
+    g <- flat(bbb_gradient(at, xb[seq_len(rows[i]), , drop = FALSE],
+                           yb[seq_len(rows[i])], eps = eps,
+                           kl_weight = rows[i] / 5))
+    theta <- theta - lr * g / rows[i]
+  }
+  expect_equal(bbb:::get_theta(after), theta, tolerance = 1e-12)
+})
