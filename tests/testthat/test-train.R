@@ -158,7 +158,9 @@ test_that("single precision trains to the same fit as double", {
                tolerance = 1e-4)
   acc <- vapply(fits, function(f) mean(predict(f, x, type = "class") == y),
                 0)
-  expect_gt(min(acc), 0.85)
+  # both learn the classes (chance is 0.33-0.5), to within rounding
+  expect_gt(min(acc), 0.8)
+  expect_lt(abs(acc[1] - acc[2]), 0.03)
 })
 
 test_that("single precision gathers large minibatches from a row copy", {
