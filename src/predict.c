@@ -11,7 +11,13 @@
  * group's results for a row are written next to each other, as the output
  * layout wants them. Predictions always sample weights (also for fits
  * trained with the local estimator), so each draw is one coherent function
- * of x. */
+ * of x.
+ *
+ * Draws come in antithetic pairs: draw 2j + 1 is w = mu - sigma eps for
+ * the eps of draw 2j. Each draw is still a draw from the posterior, and
+ * the part of a prediction that is odd in eps (for small sigma, nearly
+ * all of it) cancels within a pair, so means and intervals of a given
+ * number of draws move much less between seeds. */
 #define R_NO_REMAP
 #include <R.h>
 #include <math.h>
@@ -75,8 +81,14 @@ static int predict_group(bbb_trainer *tr, const double *theta,
   int L = net->n_layers, p = net->width[0], P = net->n_par;
   int k = net->width[L], block = tr->wk.rows, bad = 0;
   for (int g = 0; g < count; g++) {
-    trainer_sample(tr, theta, seeds[first + g], g == 0);
-    memcpy(ws + (size_t) g * P, tr->smp.w, P * sizeof(double));
+    int d = first + g;
+    double *w = ws + (size_t) g * P;
+    trainer_sample(tr, theta, seeds[d], g == 0);
+    if (d & 1) {  /* the antithetic draw: mu - (w - mu) */
+      for (int i = 0; i < P; i++) w[i] = 2 * theta[i] - tr->smp.w[i];
+    } else {
+      memcpy(w, tr->smp.w, P * sizeof(double));
+    }
   }
   for (int from = 0; from < n; from += block) {
     int rows = n - from < block ? n - from : block;
@@ -104,7 +116,8 @@ static int predict_group(bbb_trainer *tr, const double *theta,
 }
 
 /* All nsim draws, groups spread over `threads` threads (each with its own
- * scratch). Draw d uses the d-th seed of rng whatever the thread, so the
+ * scratch). Draws 2j and 2j + 1 use the j-th seed of rng whatever the
+ * thread, so the
  * numbers do not depend on the number of threads. Returns 1 if a value is
  * not finite. */
 int predict_draws(const bbb_net *net, int threads, const double *theta,
@@ -118,7 +131,9 @@ int predict_draws(const bbb_net *net, int threads, const double *theta,
   int n_groups = (nsim + group - 1) / group;
   threads = threads > n_groups ? n_groups : threads;
   uint64_t *seeds = (uint64_t *) R_alloc(nsim, sizeof(uint64_t));
-  for (int d = 0; d < nsim; d++) seeds[d] = rng_next(rng) | 1;
+  /* one seed a pair of draws */
+  for (int d = 0; d < nsim; d++)
+    seeds[d] = (d & 1) ? seeds[d - 1] : rng_next(rng) | 1;
   bbb_trainer *tr = (bbb_trainer *) R_alloc(threads, sizeof(bbb_trainer));
   double **ws = (double **) R_alloc(threads, sizeof(double *));
   double **eta = (double **) R_alloc(threads, sizeof(double *));

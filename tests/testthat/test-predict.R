@@ -378,3 +378,22 @@ test_that("a heteroscedastic fit draws each row's noise from its own sd", {
   expect_equal(bbb:::log_pred_density(fit, eta, ys, scaled = FALSE),
                by_hand, tolerance = 1e-10)
 })
+
+test_that("draws come in antithetic pairs", {
+  # with no hidden layer the output is linear in the weights, so each
+  # pair's mean is the prediction at the posterior mean: any even number
+  # of draws, under any seed, gives the same mean
+  set.seed(5)
+  x <- matrix(stats::rnorm(120), 60, 2)
+  y <- x[, 1] - x[, 2] + stats::rnorm(60, sd = 0.5)
+  fit <- bbb_fit(x, y, hidden = integer(0), epochs = 50, verbose = FALSE)
+  a <- predict(fit, x[1:5, ], nsamples = 2, seed = 1)
+  b <- predict(fit, x[1:5, ], nsamples = 6, seed = 2)
+  expect_equal(a, b, tolerance = 1e-10)
+  s <- predict(fit, x[1:5, ], type = "samples", nsamples = 2, seed = 1)
+  expect_gt(min(abs(s[1, ] - s[2, ])), 0)
+  # each draw is still a draw of the posterior: its spread is the
+  # posterior's, not zero
+  s <- predict(fit, x[1:5, ], type = "samples", nsamples = 4000, seed = 3)
+  expect_gt(min(apply(s, 2, stats::sd)), 0.01)
+})
