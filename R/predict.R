@@ -32,7 +32,16 @@
 #' `bench/predict_stability.R` in the sources (see `bench/README.md`): on
 #' the Boston housing data, the posterior means of two seeds stay within
 #' 1% of `sd(medv)` on every row, and on the package's seed question the
-#' most probable class changes on well under 1% of new rows. Summaries are
+#' most probable class changes on well under 1% of new rows.
+#'
+#' The weight draws come in antithetic pairs: the second of a pair is
+#' \eqn{\mu - \sigma\epsilon}{mu - sigma eps} for the first's
+#' \eqn{\mu + \sigma\epsilon}{mu + sigma eps}. Each draw is a draw from the
+#' posterior, but the two of a pair are not independent: the part of a
+#' prediction that changes sign with \eqn{\epsilon}{eps} cancels within a
+#' pair, which roughly halves how far summaries move between seeds. Code
+#' that needs independent draws (a bootstrap of the draws, say) should use
+#' one draw of each pair, `s[c(TRUE, FALSE), ]`. Summaries are
 #' computed in blocks of rows, so the memory of a call does not grow with
 #' `nsamples` times
 #' `nrow(newdata)` (about 60 MB at most for Boston); only `type =
