@@ -89,6 +89,24 @@ static void take_items(item_fn body, void *ctx, int items, int tid) {
   }
 }
 
+/* A poll that gives up after POOL_SPIN seconds (the clock is read every
+ * 64 polls): spin_more() relaxes the core once and says whether to poll
+ * on. */
+typedef struct {
+  double until;
+  int polls;
+} spinner;
+
+static int spin_more(spinner *s) {
+  if ((++s->polls & 63) == 0) {
+    double now = clock_now();
+    if (s->until < 0) s->until = now + POOL_SPIN;
+    else if (now > s->until) return 0;
+  }
+  cpu_relax();
+  return 1;
+}
+
 static void *worker(void *arg) {
   int id = (int) (intptr_t) arg;
   /* loops from the one after its start (it may start running only
@@ -96,15 +114,9 @@ static void *worker(void *arg) {
   unsigned seen = pool.first[id];
   for (;;) {
     /* poll for the next loop, then sleep until it comes */
-    double until = -1;
-    for (int k = 0; atomic_load_explicit(&pool.gen, memory_order_acquire) ==
-           seen; k++) {
-      if ((k & 63) == 63) {
-        double now = clock_now();
-        if (until < 0) until = now + POOL_SPIN;
-        else if (now > until) break;
-      }
-      cpu_relax();
+    spinner sp = {-1, 0};
+    while (atomic_load_explicit(&pool.gen, memory_order_acquire) == seen &&
+           spin_more(&sp)) {
     }
     pthread_mutex_lock(&pool.mu);
     while (atomic_load(&pool.gen) == seen && !pool.quit)
@@ -174,15 +186,9 @@ static void pool_run(int items, int threads, item_fn body, void *ctx) {
   pthread_mutex_unlock(&pool.mu);
   take_items(body, ctx, items, 0);
   /* poll for the workers' last items, then sleep */
-  double until = -1;
-  for (int k = 0; atomic_load_explicit(&pool.busy, memory_order_acquire) > 0;
-       k++) {
-    if ((k & 63) == 63) {
-      double now = clock_now();
-      if (until < 0) until = now + POOL_SPIN;
-      else if (now > until) break;
-    }
-    cpu_relax();
+  spinner sp = {-1, 0};
+  while (atomic_load_explicit(&pool.busy, memory_order_acquire) > 0 &&
+         spin_more(&sp)) {
   }
   pthread_mutex_lock(&pool.mu);
   while (atomic_load(&pool.busy) > 0) pthread_cond_wait(&pool.done, &pool.mu);
