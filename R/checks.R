@@ -225,3 +225,15 @@ check_seed <- function(seed) {
   }
   as.integer(seed)
 }
+
+# `coverage` of bbb_evaluate() and its ensemble method: probabilities in
+# (0, 1).
+check_coverage <- function(coverage) {
+  ok <- is.numeric(coverage) && length(coverage) >= 1L &&
+    !anyNA(coverage) && all(coverage > 0 & coverage < 1)
+  if (!ok) {
+    abort("`coverage` must be a vector of probabilities in (0, 1), not ",
+          describe(coverage), ".")
+  }
+  invisible(coverage)
+}

@@ -190,13 +190,7 @@ evaluate_ensemble <- function(object, newdata, y, nsamples, coverage,
   first <- object$fits[[1L]]
   nsamples <- check_nsamples(nsamples, first)
   seed <- check_seed(seed)
-  ok <- is.numeric(coverage) && length(coverage) >= 1L &&
-    !anyNA(coverage) && all(coverage > 0 & coverage < 1)
-  if (!ok) {
-    abort("`coverage` must be a vector of probabilities in (0, 1), not ",
-          describe(coverage), ".")
-  }
-  first <- object$fits[[1L]]
+  check_coverage(coverage)
   family <- first$family
   x <- new_design(first$prep, newdata, scaled = FALSE)
   if (NROW(y) != nrow(x)) {

@@ -81,12 +81,7 @@ bbb_evaluate <- function(fit, newdata, y, nsamples = NULL,
   }
   nsamples <- check_nsamples(nsamples, fit)
   seed <- check_seed(seed)
-  ok <- is.numeric(coverage) && length(coverage) >= 1L &&
-    !anyNA(coverage) && all(coverage > 0 & coverage < 1)
-  if (!ok) {
-    abort("`coverage` must be a vector of probabilities in (0, 1), not ",
-          describe(coverage), ".")
-  }
+  check_coverage(coverage)
   x <- new_design(fit$prep, newdata)
   if (is.matrix(y) || is.data.frame(y)) {
     abort("`y` must be a vector or a factor, not a matrix or data frame.")

@@ -42,6 +42,14 @@ newer_or_equal <- function(have, want) {
                     utils::compareVersion(have, want) >= 0)
 }
 
+# The requirements an installed package's DESCRIPTION states (none if it
+# is not installed).
+installed_requirements <- function(p) {
+  d <- tryCatch(utils::packageDescription(p), warning = function(w) NULL)
+  if (is.null(d) || !is.list(d)) return(requirements(character(0)))
+  requirements(unlist(d))
+}
+
 needs_install <- function() {
   have_all <- all(vapply(targets, function(p) !is.na(installed_version(p)),
                          NA))
@@ -55,9 +63,8 @@ needs_install <- function() {
     todo <- todo[-1L]
     if (p %in% seen) next
     seen <- c(seen, p)
-    d <- tryCatch(utils::packageDescription(p), warning = function(w) NULL)
-    if (is.null(d) || !is.list(d)) return(TRUE)
-    req <- requirements(unlist(d))
+    if (is.na(installed_version(p))) return(TRUE)
+    req <- installed_requirements(p)
     for (i in seq_len(nrow(req))) {
       if (!newer_or_equal(installed_version(req$name[i]), req$min[i])) {
         return(TRUE)
@@ -82,11 +89,6 @@ if (length(missing_targets)) {
 # packages to be installed, which bring CRAN's current requirements; a
 # package is to be installed when it is missing or older than a minimum
 # asked of it. Repeated until the set no longer grows.
-installed_requirements <- function(p) {
-  d <- tryCatch(utils::packageDescription(p), warning = function(w) NULL)
-  if (is.null(d) || !is.list(d)) return(requirements(character(0)))
-  requirements(unlist(d))
-}
 install <- targets[is.na(vapply(targets, installed_version, ""))]
 repeat {
   want <- list()

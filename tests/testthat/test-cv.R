@@ -81,15 +81,10 @@ test_that("bbb_cv gives the same result under any future plan", {
                  nsamples = 100, keep_fits = TRUE)
     list(cv = cv, next_u = stats::runif(1))
   }
-  old <- future::plan("sequential")
-  on.exit(future::plan(old), add = TRUE)
-  seq_run <- run()
-  future::plan("multisession", workers = 2)
-  par_run <- run()
-  future::plan("sequential")
-  old_opt <- options(bbb.future = FALSE)
-  on.exit(options(old_opt), add = TRUE)
-  plain_run <- run()
+  runs <- under_plans(run)
+  seq_run <- runs$sequential
+  par_run <- runs$multisession
+  plain_run <- runs$off
   expect_identical(par_run$cv$folds, seq_run$cv$folds)
   expect_identical(plain_run$cv$folds, seq_run$cv$folds)
   expect_identical(lapply(par_run$cv$fits, `[[`, "params"),

@@ -101,15 +101,10 @@ test_that("bbb_ensemble gives the same members under any future plan", {
                         epochs = 20, members = 3)
     lapply(ens$fits, `[[`, "params")
   }
-  old <- future::plan("sequential")
-  on.exit(future::plan(old), add = TRUE)
-  a <- run()
-  future::plan("multisession", workers = 2)
-  b <- run()
-  future::plan("sequential")
-  old_opt <- options(bbb.future = FALSE)
-  on.exit(options(old_opt), add = TRUE)
-  c <- run()
+  runs <- under_plans(run)
+  a <- runs$sequential
+  b <- runs$multisession
+  c <- runs$off
   expect_identical(b, a)
   expect_identical(c, a)
 })
