@@ -88,8 +88,9 @@ torch_run <- function(config, threads, dtype) {
 kernel_rates <- function() {
   exe <- file.path(tempdir(), "gemm_bench")
   cc <- system2("R", c("CMD", "config", "CC"), stdout = TRUE)
+  r_include <- system2("R", c("CMD", "config", "--cppflags"), stdout = TRUE)
   status <- system(paste(cc, "-O2 -fopenmp", shQuote(paste0("-I",
-    file.path(root, "src"))), shQuote(file.path(root, "bench",
+    file.path(root, "src"))), r_include, shQuote(file.path(root, "bench",
     "gemm_bench.c")), "-o", shQuote(exe), "-lblas -lm"))
   if (status != 0) stop("could not compile bench/gemm_bench.c")
   lapply(1:2, function(th) {
@@ -118,6 +119,9 @@ show <- function(side, r) {
               r$setting, r$median, r$unit, r$cpu_median %||% NA,
               r$peak_rss_mb))
 }
+# the kernel harness first: it is quick, and a failure to compile it
+# should not come after the half hour of the runs
+kr <- if ("c" %in% configs) kernel_rates() else NULL
 for (config in configs) {
   cat("configuration", config, "\n")
   for (blas in names(blases)) {
@@ -142,7 +146,6 @@ for (config in configs) {
   }
 }
 res <- do.call(rbind, rows)
-kr <- if ("c" %in% configs) kernel_rates() else NULL
 dir.create(file.path(root, "bench", "results"), showWarnings = FALSE)
 utils::write.csv(res, file.path(root, "bench", "results", "speed.csv"),
                  row.names = FALSE)

@@ -4,7 +4,8 @@
  * gW = H' D and dH = D W' but for the input layer), as the engine calls
  * them. From the package's root:
  *
- *   gcc -O2 -fopenmp -Isrc bench/gemm_bench.c -o /tmp/gemm_bench -lblas
+ *   gcc -O2 -fopenmp -Isrc $(R CMD config --cppflags) bench/gemm_bench.c \
+ *     -o /tmp/gemm_bench -lblas -lm
  *   LD_PRELOAD=/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3 \
  *     OPENBLAS_NUM_THREADS=1 OMP_WAIT_POLICY=passive /tmp/gemm_bench 2
  *
@@ -18,12 +19,21 @@
  * own kernel and of the BLAS, in single and double precision, and the
  * largest relative difference between the two on these shapes. */
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "../src/gemm.c"
 #include "../src/threads.c"
+
+/* threads.c's one use of R (team_trace), outside R: to stderr */
+void REprintf(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+}
 
 void sgemm_(const char *, const char *, const int *, const int *,
             const int *, const float *, const float *, const int *,
