@@ -111,16 +111,26 @@ typedef struct {
   real *w;              /* mu + sigma eps (weight estimator) */
 } bbb_sample;
 
-/* Scratch for one forward/backward pass on at most `rows` rows. */
+/* The leading dimension of the batch arrays of bbb_work in a pass on
+ * `rows` rows: rows rounded up to 16, so that the pass works in whole
+ * vectors (16 floats, 8 doubles) and no loop or kernel has a tail. The
+ * rows from `rows` to ld of the input, of the noise zeta and of delta are
+ * zero; the other arrays hold finite values there, so that they add exact
+ * zeros to the gradient. */
+static inline int batch_ld(int rows) { return (rows + 15) / 16 * 16; }
+
+/* Scratch for one forward/backward pass on at most `rows` rows; in a pass
+ * on r rows, each array of the batch is r rows in ld = batch_ld(r) rows
+ * of each column (column-major, leading dimension ld). */
 typedef struct {
   int rows;
   int threads;          /* threads sharing the large products */
-  real **h;             /* h[l], rows x n_l, l = 0 .. L (h[L] is eta) */
+  real **h;             /* h[l], ld x n_l, l = 0 .. L (h[L] is eta) */
   real **s, **zeta;     /* local estimator: sd and noise of Z_l, l = 1 .. L */
-  real *d1, *d2;        /* rows x max_width backward buffers */
-  real *delta;          /* rows x n_L, d(-log p)/d eta */
+  real *d1, *d2;        /* ld x max_width backward buffers */
+  real *delta;          /* ld x n_L, d(-log p)/d eta */
   real *gmu, *gsig;     /* n_par: d(-log p)/d mu and d(-log p)/d sigma */
-  real *tmp, *e;        /* rows x max_width (local estimator) */
+  real *tmp, *e;        /* ld x max_width (local estimator) */
   real *sigma2;         /* n_par: sigma^2 (local estimator) */
   int blas;             /* products by the BLAS (mlp.c) */
   void *gemm_ws;        /* scratch of the own kernels (gemm.h) */

@@ -4,10 +4,11 @@
 
 #include "bbb.h"
 
-/* The summed -log p of a batch given eta (rows x k); delta receives
- * d(-log p)/d eta and *dtau d(-log p)/d tau. */
+/* The summed -log p of a batch given eta (rows x k, leading dimension
+ * ld); delta (the same layout) receives d(-log p)/d eta, zero in the rows
+ * beyond `rows`, and *dtau d(-log p)/d tau. */
 BBB_API double family_nll(int family, const real *eta, const double *y,
-                          int rows, int k, double tau, real *delta,
+                          int rows, int ld, int k, double tau, real *delta,
                           double *dtau);
 
 #endif

@@ -9,6 +9,7 @@
 #include <string.h>
 #include "bbb.h"
 #include "data.h"
+#include "mlp.h"
 #include "objective.h"
 #include "posterior.h"
 #include "predict.h"
@@ -407,6 +408,7 @@ SEXP bbb_objective(SEXP spec, SEXP theta_, SEXP x, SEXP y, SEXP noise,
   bbb_trainer tr;
   trainer_alloc(&tr, &net, n, 1, 1);
   memcpy(tr.wk.h[0], REAL(x), (size_t) n * net.width[0] * sizeof(double));
+  work_spread(tr.wk.h[0], n, net.width[0]);
   memcpy(tr.y, REAL(y), (size_t) n * sizeof(double));
   double nll, kl;
   double f = objective_eval(&tr, REAL(theta), REAL(noise), n,

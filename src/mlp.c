@@ -1,7 +1,11 @@
 /* Forward and backward pass of the MLP on a batch.
  *
  * Memory layout: h[l] is rows x n_l, column-major with leading dimension
- * rows; h[0] is the input batch and h[L] the linear predictor eta. Weights
+ * ld = batch_ld(rows) (bbb.h); h[0] is the input batch and h[L] the
+ * linear predictor eta. The passes compute all ld rows: the input's extra
+ * rows are zero (set here), delta's are zero (family_nll), so those rows
+ * add exact zeros to the gradient, and every loop and product works in
+ * whole vectors. Weights
  * follow the flat layout of bbb.h. Products go through the engine's own
  * kernels (gemm.c) or, as an option, the BLAS (see gemm() below).
  *
@@ -98,6 +102,7 @@ static void gemm(const bbb_work *wk, int ta, int tb, int m, int n, int k,
  * up to `rows` rows and `threads` threads. */
 static size_t gemm_ws_max(const bbb_net *net, int rows, int threads) {
   size_t most = 0;
+  rows = batch_ld(rows);
   for (int l = 0; l < net->n_layers; l++) {
     int nin = net->width[l], nout = net->width[l + 1];
     size_t s[3] = {GEMM_WS(rows, nout, nin, threads),
@@ -110,24 +115,24 @@ static size_t gemm_ws_max(const bbb_net *net, int rows, int threads) {
 
 BBB_API void work_alloc(bbb_work *wk, const bbb_net *net, int rows,
                         int threads) {
-  int L = net->n_layers;
-  size_t mw = (size_t) rows * net->max_width;
+  int L = net->n_layers, ld = batch_ld(rows);
+  size_t mw = (size_t) ld * net->max_width;
   wk->rows = rows;
   wk->threads = threads;
   wk->h = (real **) R_alloc(L + 1, sizeof(real *));
   wk->s = (real **) R_alloc(L + 1, sizeof(real *));
   wk->zeta = (real **) R_alloc(L + 1, sizeof(real *));
   for (int l = 0; l <= L; l++) {
-    wk->h[l] = real_zeros((size_t) rows * net->width[l]);
+    wk->h[l] = real_zeros((size_t) ld * net->width[l]);
     wk->s[l] = wk->zeta[l] = NULL;
     if (l > 0 && net->estimator == EST_LOCAL) {
-      wk->s[l] = real_zeros((size_t) rows * net->width[l]);
-      wk->zeta[l] = real_zeros((size_t) rows * net->width[l]);
+      wk->s[l] = real_zeros((size_t) ld * net->width[l]);
+      wk->zeta[l] = real_zeros((size_t) ld * net->width[l]);
     }
   }
   wk->d1 = real_zeros(mw);
   wk->d2 = real_zeros(mw);
-  wk->delta = real_zeros((size_t) rows * net->width[L]);
+  wk->delta = real_zeros((size_t) ld * net->width[L]);
   wk->gmu = real_zeros(net->n_par);
   /* gsig is read by the local estimator only; otherwise it aliases gmu
    * so that it is still a valid array of the same length */
@@ -142,6 +147,24 @@ BBB_API void work_alloc(bbb_work *wk, const bbb_net *net, int rows,
 #endif
   wk->gemm_ws = wk->blas ? NULL : R_alloc(gemm_ws_max(net, rows, threads) +
                                           1, 1);
+}
+
+/* Zeros rows [rows, ld) of each of the n columns of a (leading dimension
+ * ld). */
+static void zero_pad(real *a, int rows, int ld, int n) {
+  if (rows == ld) return;
+  for (int j = 0; j < n; j++)
+    memset(a + (size_t) j * ld + rows, 0, (size_t) (ld - rows) * sizeof(real));
+}
+
+BBB_API void work_spread(real *a, int rows, int n) {
+  int ld = batch_ld(rows);
+  if (rows == ld) return;
+  /* last column first: each moves up, past the ones still to move */
+  for (int j = n - 1; j > 0; j--)
+    memmove(a + (size_t) j * ld, a + (size_t) j * rows,
+            (size_t) rows * sizeof(real));
+  zero_pad(a, rows, ld, n);
 }
 
 static void add_bias(real *z, const real *b, int rows, int n) {
@@ -241,17 +264,18 @@ static void activate_grad(int act, const real *h, real *d, size_t n) {
 
 BBB_API void mlp_forward(const bbb_net *net, const real *w, bbb_work *wk,
                          int rows) {
-  int L = net->n_layers;
+  int L = net->n_layers, ld = batch_ld(rows);
+  zero_pad(wk->h[0], rows, ld, net->width[0]);
   for (int l = 0; l < L; l++) {
     int nin = net->width[l], nout = net->width[l + 1];
     real *z = wk->h[l + 1];
     const real *b = w + net->b_off[l];
-    gemm(wk, 0, 0, rows, nout, nin, wk->h[l], rows,
-         w + net->w_off[l], nin, 0, z, rows);
+    gemm(wk, 0, 0, ld, nout, nin, wk->h[l], ld,
+         w + net->w_off[l], nin, 0, z, ld);
     if (l < L - 1)
-      activate(net->activation, z, b, rows, nout);
+      activate(net->activation, z, b, ld, nout);
     else
-      add_bias(z, b, rows, nout);
+      add_bias(z, b, ld, nout);
   }
 }
 
@@ -259,15 +283,16 @@ BBB_API void mlp_forward(const bbb_net *net, const real *w, bbb_work *wk,
 BBB_API void mlp_backward(const bbb_net *net, const real *w, bbb_work *wk,
                           int rows) {
   real *d = wk->delta, *next = wk->d1;
+  int ld = batch_ld(rows);
   for (int l = net->n_layers - 1; l >= 0; l--) {
     int nin = net->width[l], nout = net->width[l + 1];
-    gemm(wk, 1, 0, nin, nout, rows, wk->h[l], rows, d, rows, 0,
+    gemm(wk, 1, 0, nin, nout, ld, wk->h[l], ld, d, ld, 0,
          wk->gmu + net->w_off[l], nin);
-    col_sums(d, rows, nout, wk->gmu + net->b_off[l]);
+    col_sums(d, ld, nout, wk->gmu + net->b_off[l]);
     if (l == 0) break;
-    gemm(wk, 0, 1, rows, nin, nout, d, rows,
-         w + net->w_off[l], nin, 0, next, rows);
-    activate_grad(net->activation, wk->h[l], next, (size_t) rows * nin);
+    gemm(wk, 0, 1, ld, nin, nout, d, ld,
+         w + net->w_off[l], nin, 0, next, ld);
+    activate_grad(net->activation, wk->h[l], next, (size_t) ld * nin);
     d = next;
     next = (next == wk->d1) ? wk->d2 : wk->d1;
   }
@@ -277,55 +302,58 @@ static void square_into(const real *x, real *out, size_t n) {
   for (size_t i = 0; i < n; i++) out[i] = x[i] * x[i];
 }
 
-/* Expects wk->zeta[l] filled with standard normals. */
+/* Expects wk->zeta[l] filled with standard normals (zero in the extra
+ * rows: work_spread). */
 BBB_API void mlp_forward_local(const bbb_net *net, const real *mu,
                                const real *sigma, bbb_work *wk, int rows) {
-  int L = net->n_layers;
+  int L = net->n_layers, ld = batch_ld(rows);
+  zero_pad(wk->h[0], rows, ld, net->width[0]);
   square_into(sigma, wk->sigma2, net->n_par);
   for (int l = 0; l < L; l++) {
     int nin = net->width[l], nout = net->width[l + 1];
-    size_t nz = (size_t) rows * nout;
+    size_t nz = (size_t) ld * nout;
     real *z = wk->h[l + 1], *s = wk->s[l + 1], *zeta = wk->zeta[l + 1];
-    gemm(wk, 0, 0, rows, nout, nin, wk->h[l], rows,
-         mu + net->w_off[l], nin, 0, z, rows);
-    add_bias(z, mu + net->b_off[l], rows, nout);
-    square_into(wk->h[l], wk->tmp, (size_t) rows * nin);
-    gemm(wk, 0, 0, rows, nout, nin, wk->tmp, rows,
-         wk->sigma2 + net->w_off[l], nin, 0, s, rows);
-    add_bias(s, wk->sigma2 + net->b_off[l], rows, nout);
+    gemm(wk, 0, 0, ld, nout, nin, wk->h[l], ld,
+         mu + net->w_off[l], nin, 0, z, ld);
+    add_bias(z, mu + net->b_off[l], ld, nout);
+    square_into(wk->h[l], wk->tmp, (size_t) ld * nin);
+    gemm(wk, 0, 0, ld, nout, nin, wk->tmp, ld,
+         wk->sigma2 + net->w_off[l], nin, 0, s, ld);
+    add_bias(s, wk->sigma2 + net->b_off[l], ld, nout);
     for (size_t i = 0; i < nz; i++) {
       s[i] = (real) sqrt(fmax(s[i], FLT_MIN));
       z[i] += s[i] * zeta[i];
     }
-    if (l < L - 1) activate(net->activation, z, NULL, rows, nout);
+    if (l < L - 1) activate(net->activation, z, NULL, ld, nout);
   }
 }
 
 BBB_API void mlp_backward_local(const bbb_net *net, const real *mu,
                                 const real *sigma, bbb_work *wk, int rows) {
   real *d = wk->delta, *next = wk->d1, *e = wk->e;
+  int ld = batch_ld(rows);
   for (int l = net->n_layers - 1; l >= 0; l--) {
     int nin = net->width[l], nout = net->width[l + 1];
-    size_t nz = (size_t) rows * nout;
+    size_t nz = (size_t) ld * nout;
     const real *s = wk->s[l + 1], *zeta = wk->zeta[l + 1];
     int wo = net->w_off[l], bo = net->b_off[l];
     /* e = d(-log p)/d S^2 */
     for (size_t i = 0; i < nz; i++) e[i] = d[i] * zeta[i] / (2 * s[i]);
-    gemm(wk, 1, 0, nin, nout, rows, wk->h[l], rows, d, rows, 0,
+    gemm(wk, 1, 0, nin, nout, ld, wk->h[l], ld, d, ld, 0,
          wk->gmu + wo, nin);
-    col_sums(d, rows, nout, wk->gmu + bo);
-    square_into(wk->h[l], wk->tmp, (size_t) rows * nin);
-    gemm(wk, 1, 0, nin, nout, rows, wk->tmp, rows, e, rows, 0,
+    col_sums(d, ld, nout, wk->gmu + bo);
+    square_into(wk->h[l], wk->tmp, (size_t) ld * nin);
+    gemm(wk, 1, 0, nin, nout, ld, wk->tmp, ld, e, ld, 0,
          wk->gsig + wo, nin);
-    col_sums(e, rows, nout, wk->gsig + bo);
+    col_sums(e, ld, nout, wk->gsig + bo);
     for (int j = wo; j < bo + nout; j++) wk->gsig[j] *= 2 * sigma[j];
     if (l == 0) break;
-    gemm(wk, 0, 1, rows, nin, nout, d, rows, mu + wo, nin, 0,
-         next, rows);
-    gemm(wk, 0, 1, rows, nin, nout, e, rows, wk->sigma2 + wo,
-         nin, 0, wk->tmp, rows);
+    gemm(wk, 0, 1, ld, nin, nout, d, ld, mu + wo, nin, 0,
+         next, ld);
+    gemm(wk, 0, 1, ld, nin, nout, e, ld, wk->sigma2 + wo,
+         nin, 0, wk->tmp, ld);
     const real *h = wk->h[l];
-    size_t nh = (size_t) rows * nin;
+    size_t nh = (size_t) ld * nin;
     for (size_t i = 0; i < nh; i++) next[i] += 2 * h[i] * wk->tmp[i];
     activate_grad(net->activation, h, next, nh);
     d = next;

@@ -11,6 +11,7 @@
 #include <R.h>
 #include <string.h>
 #include "bbb.h"
+#include "mlp.h"
 #include "objective.h"
 #include "posterior.h"
 #include "prior.h"
@@ -38,6 +39,7 @@ double objective_eval(bbb_trainer *tr, double *theta, const double *noise,
     for (int l = 1; l <= L; l++) {
       size_t len = (size_t) rows * net->width[l];
       memcpy(tr->wk.zeta[l], noise, len * sizeof(double));
+      work_spread(tr->wk.zeta[l], rows, net->width[l]);
       noise += len;
     }
   }

@@ -299,6 +299,13 @@ BBB_API void posterior_pass(const bbb_net *net, const bbb_step *st, int add,
     (mixture ? mixture_update : gaussian_update);
   *check = 0;
   if (kl) *kl = 0;
+  if (!net->eb) {
+    /* one prior for all groups (prior_groups): one loop, not one a group
+     * (a small network's groups are a few vectors long each) */
+    fn(masked, kl != NULL, net, &net->prior[0], st, kl_w, scale, theta, m,
+       v, smp, wk, g, from, to, check, kl);
+    return;
+  }
   for (int gr = group_at(net, from); gr < net->n_groups &&
          net->group_from[gr] < to; gr++) {
     int a = net->group_from[gr] > from ? net->group_from[gr] : from;

@@ -91,14 +91,15 @@ static int predict_group(bbb_trainer *tr, const double *theta,
     }
   }
   for (int from = 0; from < n; from += block) {
-    int rows = n - from < block ? n - from : block;
+    int rows = n - from < block ? n - from : block, ld = batch_ld(rows);
     for (int j = 0; j < p; j++)
-      memcpy(tr->wk.h[0] + (size_t) j * rows, x + (size_t) j * n + from,
+      memcpy(tr->wk.h[0] + (size_t) j * ld, x + (size_t) j * n + from,
              rows * sizeof(double));
     for (int g = 0; g < count; g++) {
       mlp_forward(net, ws + (size_t) g * P, &tr->wk, rows);
-      memcpy(eta + (size_t) g * rows * k, tr->wk.h[L],
-             (size_t) rows * k * sizeof(double));
+      for (int c = 0; c < k; c++)
+        memcpy(eta + (size_t) g * rows * k + (size_t) c * rows,
+               tr->wk.h[L] + (size_t) c * ld, rows * sizeof(double));
     }
     for (int c = 0; c < k; c++) {
       for (int i = 0; i < rows; i++) {

@@ -143,13 +143,15 @@ BBB_API double trainer_pass(bbb_trainer *tr, const real *mu, double tau,
     if (seed) {
       bbb_vrng r;
       vrng_seed(&r, seed);
-      for (int l = 1; l <= L; l++)
+      for (int l = 1; l <= L; l++) {
         real_norm_fill(&r, wk->zeta[l], rows * net->width[l]);
+        work_spread(wk->zeta[l], rows, net->width[l]);
+      }
     }
     mlp_forward_local(net, mu, tr->smp.sigma, wk, rows);
   }
-  double nll = family_nll(net->family, wk->h[L], tr->y, rows, k, tau,
-                          wk->delta, &dt);
+  double nll = family_nll(net->family, wk->h[L], tr->y, rows, batch_ld(rows),
+                          k, tau, wk->delta, &dt);
   if (!isfinite(nll)) return nll;
   if (net->estimator == EST_WEIGHT)
     mlp_backward(net, tr->smp.w, wk, rows);
@@ -266,7 +268,7 @@ static void shuffle(int *perm, int n, bbb_rng *rng) {
 typedef struct {
   const bbb_data *d;
   const int *idx;
-  int rows;
+  int rows, ld;
   real *xb;
 } gather_job;
 
@@ -274,7 +276,7 @@ static void gather_column(int j, void *p) {
   const gather_job *g = (const gather_job *) p;
   const double *xj = g->d->x + (size_t) j * g->d->n;
   double c = g->d->center[j], s = 1 / g->d->scale[j];
-  real *bj = g->xb + (size_t) j * g->rows;
+  real *bj = g->xb + (size_t) j * g->ld;
   for (int i = 0; i < g->rows; i++)
     bj[i] = (real) ((xj[g->idx[i]] - c) * s);
 }
@@ -282,22 +284,24 @@ static void gather_column(int j, void *p) {
 #ifdef BBB_SINGLE
 static void gather_rows(int b, void *p) {
   const gather_job *g = (const gather_job *) p;
-  int n = g->rows, k = g->d->p, to = 16 * b + 16 < n ? 16 * b + 16 : n;
+  int n = g->rows, ld = g->ld, k = g->d->p;
+  int to = 16 * b + 16 < n ? 16 * b + 16 : n;
   for (int i = 16 * b; i < to; i++) {
     const float *r = g->d->rows + (size_t) g->idx[i] * k;
-    for (int j = 0; j < k; j++) g->xb[(size_t) j * n + i] = r[j];
+    for (int j = 0; j < k; j++) g->xb[(size_t) j * ld + i] = r[j];
   }
 }
 #endif
 
-/* The minibatch's rows of x, standardized, and of y. From R's matrix each
+/* The minibatch's rows of x, standardized, in the layout of the batch
+ * arrays (bbb.h; the forward pass zeros the extra rows), and of y. From R's matrix each
  * element is a cache miss on a large x (random rows of a column-major
  * matrix), so wide batches are gathered by all threads, column by column;
  * from the row-major copy (single precision) each row is one read. */
 static void gather(const bbb_data *d, const int *rows_idx, int rows,
                    real *xb, double *yb, int threads) {
   for (int i = 0; i < rows; i++) yb[i] = d->y[rows_idx[i]];
-  gather_job j = {d, rows_idx, rows, xb};
+  gather_job j = {d, rows_idx, rows, batch_ld(rows), xb};
   /* narrow batches on one thread: the region would cost more */
   if ((size_t) rows * d->p < 16384) threads = 1;
 #ifdef BBB_SINGLE
