@@ -60,15 +60,19 @@
 /* A kernel computes one tile of C: mv vectors of rows (mr of them kept,
  * at most mv VL) by nr columns, from kc steps of an A panel (mv VL values
  * a step, steps as apart) and a B panel (nr values a step, bs apart), and
- * adds it to C (add) or writes it; C(i, j) is c[i rs + j cs]. */
+ * adds it to C (add) or writes it; C(i, j) is c[i rs + j cs]. Before the
+ * store it applies the epilogue epi (gemm.h) with e: for GEMM_BIAS_RELU
+ * the biases of the tile's columns of C (C(i, j) is in column j of C if
+ * rs is 1, else in column i), for GEMM_RELU_MASK the matrix of C's layout
+ * at the tile's first element. */
 typedef void (*kernel_f)(int mv, int nr, int kc, const float *a,
                          ptrdiff_t as, const float *b, ptrdiff_t bs,
                          float *c, ptrdiff_t rs, ptrdiff_t cs, int add,
-                         int mr);
+                         int mr, int epi, const float *e);
 typedef void (*kernel_d)(int mv, int nr, int kc, const double *a,
                          ptrdiff_t as, const double *b, ptrdiff_t bs,
                          double *c, ptrdiff_t rs, ptrdiff_t cs, int add,
-                         int mr);
+                         int mr, int epi, const double *e);
 /* Dot products: C(i, j) (+)= sum_p A(p, i) B(p, j) for i < ni, j < nj
  * (at most 4 each), columns of A lda apart, of B ldb apart. */
 typedef void (*dots_f)(int ni, int nj, int k, const float *a,
@@ -78,13 +82,21 @@ typedef void (*dots_d)(int ni, int nj, int k, const double *a,
                        ptrdiff_t lda, const double *b, ptrdiff_t ldb,
                        double *c, ptrdiff_t ldc, int add);
 
+/* One element of C after the epilogue (gemm.h): v, or max(v + bias, 0),
+ * or v where the mask's element is positive and 0 elsewhere. */
+#define EPI_SCALAR(epi, v, bias, mask)                                      \
+  ((epi) == GEMM_BIAS_RELU ? ((v) + (bias) > 0 ? (v) + (bias) : 0) :        \
+   (epi) == GEMM_RELU_MASK ? ((mask) > 0 ? (v) : 0) : (v))
+
 #ifdef GEMM_VECTOR
 /* The tile of MV x NR vectors of accumulators (MV, NR constants): each
  * step loads MV vectors of the A panel and multiplies them by the NR
  * values of the B panel, broadcast. The loops have constant bounds and
  * are unrolled, so that the accumulators live in registers. V is the
- * vector type, VL its length. */
-#define KERNEL_BODY(V, T, VL, MV, NR)                                       \
+ * vector type, VL its length, I the integer vector of its shape (for the
+ * selects of the epilogue: x > 0 ? x : 0 is x and the mask x > 0, which
+ * is also what the separate passes of mlp.c compute, NaN and -0 alike). */
+#define KERNEL_BODY(V, I, T, VL, MV, NR)                                    \
   {                                                                         \
     V acc[NR][MV];                                                          \
     GEMM_PRAGMA(GCC unroll 16)                                              \
@@ -109,6 +121,7 @@ typedef void (*dots_d)(int ni, int nj, int k, const double *a,
       GEMM_PRAGMA(GCC unroll 16)                                            \
       for (int j = 0; j < (NR); j++) {                                      \
         T *cj = c + j * cs;                                                 \
+        V bj = (V) {0} + (epi == GEMM_BIAS_RELU ? e[j] : 0);                \
         GEMM_PRAGMA(GCC unroll 8)                                           \
         for (int i = 0; i < (MV); i++) {                                    \
           V v = acc[j][i];                                                  \
@@ -116,6 +129,14 @@ typedef void (*dots_d)(int ni, int nj, int k, const double *a,
             V old;                                                          \
             __builtin_memcpy(&old, cj + i * (VL), sizeof old);              \
             v += old;                                                       \
+          }                                                                 \
+          if (epi == GEMM_BIAS_RELU) {                                      \
+            v += bj;                                                        \
+            v = (V) ((I) v & (I) (v > (V) {0}));                            \
+          } else if (epi == GEMM_RELU_MASK) {                               \
+            V h;                                                            \
+            __builtin_memcpy(&h, e + j * cs + i * (VL), sizeof h);          \
+            v = (V) ((I) v & (I) (h > (V) {0}));                            \
           }                                                                 \
           __builtin_memcpy(cj + i * (VL), &v, sizeof v);                    \
         }                                                                   \
@@ -126,7 +147,10 @@ typedef void (*dots_d)(int ni, int nj, int k, const double *a,
       for (int j = 0; j < (NR); j++)                                        \
         for (int i = 0; i < mr; i++) {                                      \
           T *cij = c + i * rs + j * cs;                                     \
-          *cij = add ? tile[j][i] + *cij : tile[j][i];                      \
+          T v = add ? tile[j][i] + *cij : tile[j][i];                       \
+          *cij = EPI_SCALAR(epi, v, epi == GEMM_BIAS_RELU ?                 \
+                            e[rs == 1 ? j : i] : 0,                         \
+                            epi == GEMM_RELU_MASK ? e[i * rs + j * cs] : 0); \
         }                                                                   \
     }                                                                       \
   }
@@ -282,15 +306,17 @@ typedef void (*dots_d)(int ni, int nj, int k, const double *a,
  * its size does; also tiles of up to 8 vectors by 1 column and 4 by 2,
  * for products with one or two columns (more chains of additions at
  * once). */
-#define KCASE(V, T, VL, MV, NR)                                             \
-  case (MV) * 32 + (NR): KERNEL_BODY(V, T, VL, MV, NR) break;
-#define KCASES6(V, T, VL, MV)                                               \
-  KCASE(V, T, VL, MV, 1) KCASE(V, T, VL, MV, 2) KCASE(V, T, VL, MV, 3)      \
-  KCASE(V, T, VL, MV, 4) KCASE(V, T, VL, MV, 5) KCASE(V, T, VL, MV, 6)
-#define KCASES12(V, T, VL, MV)                                              \
-  KCASES6(V, T, VL, MV) KCASE(V, T, VL, MV, 7) KCASE(V, T, VL, MV, 8)       \
-  KCASE(V, T, VL, MV, 9) KCASE(V, T, VL, MV, 10) KCASE(V, T, VL, MV, 11)    \
-  KCASE(V, T, VL, MV, 12)
+#define KCASE(V, I, T, VL, MV, NR)                                          \
+  case (MV) * 32 + (NR): KERNEL_BODY(V, I, T, VL, MV, NR) break;
+#define KCASES6(V, I, T, VL, MV)                                            \
+  KCASE(V, I, T, VL, MV, 1) KCASE(V, I, T, VL, MV, 2)                       \
+  KCASE(V, I, T, VL, MV, 3) KCASE(V, I, T, VL, MV, 4)                       \
+  KCASE(V, I, T, VL, MV, 5) KCASE(V, I, T, VL, MV, 6)
+#define KCASES12(V, I, T, VL, MV)                                           \
+  KCASES6(V, I, T, VL, MV) KCASE(V, I, T, VL, MV, 7)                        \
+  KCASE(V, I, T, VL, MV, 8) KCASE(V, I, T, VL, MV, 9)                       \
+  KCASE(V, I, T, VL, MV, 10) KCASE(V, I, T, VL, MV, 11)                     \
+  KCASE(V, I, T, VL, MV, 12)
 #define DCASE(V, I, T, VB, VL, VLT, H32, H16, NI, NJ)                      \
   case (NI) * 8 + (NJ):                                                     \
     DOTS_BODY(V, I, T, VB, VL, VLT, H32, H16, NI, NJ) break;
@@ -307,15 +333,20 @@ typedef void (*dots_d)(int ni, int nj, int k, const double *a,
   ATTR static void name(int mv, int nr, int kc, const T *GEMM_RESTRICT a,   \
                         ptrdiff_t as, const T *GEMM_RESTRICT b,             \
                         ptrdiff_t bs, T *GEMM_RESTRICT c, ptrdiff_t rs,     \
-                        ptrdiff_t cs, int add, int mr) {                    \
+                        ptrdiff_t cs, int add, int mr, int epi,             \
+                        const T *GEMM_RESTRICT e) {                         \
     enum { VL = (VB) / sizeof(T) };                                         \
     switch (mv * 32 + nr) {                                                 \
-      CASES(name##_v, T, VL, 1)                                             \
-      CASES(name##_v, T, VL, 2)                                             \
-      KCASE(name##_v, T, VL, 3, 1) KCASE(name##_v, T, VL, 3, 2)             \
-      KCASE(name##_v, T, VL, 4, 1) KCASE(name##_v, T, VL, 4, 2)             \
-      KCASE(name##_v, T, VL, 5, 1) KCASE(name##_v, T, VL, 6, 1)             \
-      KCASE(name##_v, T, VL, 7, 1) KCASE(name##_v, T, VL, 8, 1)             \
+      CASES(name##_v, name##_i, T, VL, 1)                                   \
+      CASES(name##_v, name##_i, T, VL, 2)                                   \
+      KCASE(name##_v, name##_i, T, VL, 3, 1)                                \
+      KCASE(name##_v, name##_i, T, VL, 3, 2)                                \
+      KCASE(name##_v, name##_i, T, VL, 4, 1)                                \
+      KCASE(name##_v, name##_i, T, VL, 4, 2)                                \
+      KCASE(name##_v, name##_i, T, VL, 5, 1)                                \
+      KCASE(name##_v, name##_i, T, VL, 6, 1)                                \
+      KCASE(name##_v, name##_i, T, VL, 7, 1)                                \
+      KCASE(name##_v, name##_i, T, VL, 8, 1)                                \
     default: break;                                                         \
     }                                                                       \
   }                                                                         \
@@ -355,7 +386,7 @@ DEFINE_KERNELS(kern128_d, double, int64_t, 16, 2, KCASES6, )
   static void name(int mv, int nr, int kc, const T *GEMM_RESTRICT a,        \
                    ptrdiff_t as, const T *GEMM_RESTRICT b, ptrdiff_t bs,    \
                    T *GEMM_RESTRICT c, ptrdiff_t rs, ptrdiff_t cs, int add, \
-                   int mr) {                                                \
+                   int mr, int epi, const T *GEMM_RESTRICT e) {             \
     T acc[4][32] = {{0}};                                                   \
     for (int p = 0; p < kc; p++)                                            \
       for (int j = 0; j < nr; j++)                                          \
@@ -364,7 +395,10 @@ DEFINE_KERNELS(kern128_d, double, int64_t, 16, 2, KCASES6, )
     for (int j = 0; j < nr; j++)                                            \
       for (int i = 0; i < mr; i++) {                                        \
         T *cij = c + i * rs + j * cs;                                       \
-        *cij = add ? acc[j][i] + *cij : acc[j][i];                          \
+        T v = add ? acc[j][i] + *cij : acc[j][i];                           \
+        *cij = EPI_SCALAR(epi, v, epi == GEMM_BIAS_RELU ?                   \
+                          e[rs == 1 ? j : i] : 0,                           \
+                          epi == GEMM_RELU_MASK ? e[i * rs + j * cs] : 0);  \
       }                                                                     \
   }                                                                         \
   static void name##_dots(int ni, int nj, int k, const T *GEMM_RESTRICT a,  \

@@ -30,6 +30,13 @@ const gemm_kernel *gemm_kernel_best(void);
 const gemm_kernel *gemm_kernel_by_name(const char *name);
 const char *gemm_kernel_name(const gemm_kernel *k);
 
+/* What a product does to each element of C before it stores it: nothing,
+ * or the next step of a relu layer of mlp.c while the element is still
+ * in a register: C = max(C + 1 b', 0), the forward pass with the biases b
+ * (n values at e), or C = C o [E > 0], the backward pass with the layer's
+ * output E (m x n at e, leading dimension ldc). */
+enum { GEMM_PLAIN = 0, GEMM_BIAS_RELU = 1, GEMM_RELU_MASK = 2 };
+
 size_t gemm_ws_bytes_f(int m, int n, int k, int threads);
 size_t gemm_ws_bytes_d(int m, int n, int k, int threads);
 
@@ -39,6 +46,14 @@ void gemm_f(int ta, int tb, int m, int n, int k, const float *a, int lda,
 void gemm_d(int ta, int tb, int m, int n, int k, const double *a, int lda,
             const double *b, int ldb, int beta, double *c, int ldc,
             int threads, void *ws);
+
+/* The same with an epilogue (epi, e as above). */
+void gemm_epi_f(int epi, const float *e, int ta, int tb, int m, int n, int k,
+                const float *a, int lda, const float *b, int ldb, int beta,
+                float *c, int ldc, int threads, void *ws);
+void gemm_epi_d(int epi, const double *e, int ta, int tb, int m, int n,
+                int k, const double *a, int lda, const double *b, int ldb,
+                int beta, double *c, int ldc, int threads, void *ws);
 
 /* The same with a given kernel. */
 size_t gemm_ws_bytes_with_f(const gemm_kernel *kr, int m, int n, int k,
@@ -51,5 +66,13 @@ void gemm_with_f(const gemm_kernel *kr, int ta, int tb, int m, int n, int k,
 void gemm_with_d(const gemm_kernel *kr, int ta, int tb, int m, int n, int k,
                  const double *a, int lda, const double *b, int ldb,
                  int beta, double *c, int ldc, int threads, void *ws);
+void gemm_epi_with_f(const gemm_kernel *kr, int epi, const float *e, int ta,
+                     int tb, int m, int n, int k, const float *a, int lda,
+                     const float *b, int ldb, int beta, float *c, int ldc,
+                     int threads, void *ws);
+void gemm_epi_with_d(const gemm_kernel *kr, int epi, const double *e,
+                     int ta, int tb, int m, int n, int k, const double *a,
+                     int lda, const double *b, int ldb, int beta, double *c,
+                     int ldc, int threads, void *ws);
 
 #endif

@@ -24,9 +24,11 @@ static void dims(SEXP x, const char *what, int *r, int *c) {
 /* op(A) op(B) + beta C for double matrices a, b, c (op: t(x) if ta / tb),
  * computed in double or, if single, in float (inputs and result rounded),
  * on `threads` threads, by the kernel named `kernel` (NULL: the best this
- * CPU runs; NULL is returned for one that this build or CPU lacks). */
+ * CPU runs; NULL is returned for one that this build or CPU lacks), with
+ * the epilogue epi (gemm.h: 0 none, 1 bias and relu with the n biases e,
+ * 2 the mask of the m x n matrix e). */
 SEXP bbb_gemm(SEXP a, SEXP b, SEXP c, SEXP ta_, SEXP tb_, SEXP beta_,
-              SEXP single_, SEXP threads_, SEXP kernel) {
+              SEXP single_, SEXP threads_, SEXP kernel, SEXP epi_, SEXP e) {
   const gemm_kernel *kr = gemm_kernel_best();
   if (kernel != R_NilValue) {
     if (TYPEOF(kernel) != STRSXP || XLENGTH(kernel) != 1 ||
@@ -48,6 +50,14 @@ SEXP bbb_gemm(SEXP a, SEXP b, SEXP c, SEXP ta_, SEXP tb_, SEXP beta_,
   int m = ta ? ac : ar, k = ta ? ar : ac, n = tb ? br : bc;
   if ((tb ? bc : br) != k) Rf_error("'a' and 'b' do not conform");
   if (cr != m || cc != n) Rf_error("'c' must be %d x %d", m, n);
+  if (TYPEOF(epi_) != INTSXP || XLENGTH(epi_) != 1 ||
+      INTEGER(epi_)[0] < GEMM_PLAIN || INTEGER(epi_)[0] > GEMM_RELU_MASK)
+    Rf_error("'epi' must be 0, 1 or 2");
+  int epi = INTEGER(epi_)[0];
+  R_xlen_t ne = epi == GEMM_BIAS_RELU ? n : epi == GEMM_RELU_MASK ?
+    (R_xlen_t) m * n : 0;
+  if (epi != GEMM_PLAIN && (TYPEOF(e) != REALSXP || XLENGTH(e) != ne))
+    Rf_error("'e' must be a double vector of length %d", (int) ne);
   size_t na = (size_t) ar * ac, nb = (size_t) br * bc, nc = (size_t) m * n;
   SEXP out = PROTECT(Rf_allocMatrix(REALSXP, m, n));
   double *o = REAL(out);
@@ -55,18 +65,21 @@ SEXP bbb_gemm(SEXP a, SEXP b, SEXP c, SEXP ta_, SEXP tb_, SEXP beta_,
     float *fa = (float *) R_alloc(na + 1, sizeof(float));
     float *fb = (float *) R_alloc(nb + 1, sizeof(float));
     float *fc = (float *) R_alloc(nc + 1, sizeof(float));
+    float *fe = (float *) R_alloc(ne + 1, sizeof(float));
     for (size_t i = 0; i < na; i++) fa[i] = (float) REAL(a)[i];
     for (size_t i = 0; i < nb; i++) fb[i] = (float) REAL(b)[i];
     for (size_t i = 0; i < nc; i++) fc[i] = (float) REAL(c)[i];
+    for (R_xlen_t i = 0; i < ne; i++) fe[i] = (float) REAL(e)[i];
     void *ws = R_alloc(gemm_ws_bytes_with_f(kr, m, n, k, threads) + 1, 1);
-    gemm_with_f(kr, ta, tb, m, n, k, fa, ar > 0 ? ar : 1, fb, br > 0 ? br : 1, beta,
-           fc, m > 0 ? m : 1, threads, ws);
+    gemm_epi_with_f(kr, epi, fe, ta, tb, m, n, k, fa, ar > 0 ? ar : 1, fb,
+                    br > 0 ? br : 1, beta, fc, m > 0 ? m : 1, threads, ws);
     for (size_t i = 0; i < nc; i++) o[i] = fc[i];
   } else {
     for (size_t i = 0; i < nc; i++) o[i] = REAL(c)[i];
     void *ws = R_alloc(gemm_ws_bytes_with_d(kr, m, n, k, threads) + 1, 1);
-    gemm_with_d(kr, ta, tb, m, n, k, REAL(a), ar > 0 ? ar : 1, REAL(b),
-           br > 0 ? br : 1, beta, o, m > 0 ? m : 1, threads, ws);
+    gemm_epi_with_d(kr, epi, epi != GEMM_PLAIN ? REAL(e) : NULL, ta, tb, m,
+                    n, k, REAL(a), ar > 0 ? ar : 1, REAL(b), br > 0 ? br : 1,
+                    beta, o, m > 0 ? m : 1, threads, ws);
   }
   Rf_setAttrib(out, Rf_install("kernel"), Rf_mkString(gemm_kernel_name(kr)));
   UNPROTECT(1);

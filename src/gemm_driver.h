@@ -7,8 +7,8 @@
  * of op(A) is a[i + p lda] (ta 0) or a[p + i lda] (ta 1), likewise for B;
  * C(i, j) is c[i rs + j cs]. */
 typedef struct {
-  int ta, tb, m, n, k, lda, ldb, beta, parts, mc, nc, a_in, b_in;
-  const T *a, *b;
+  int ta, tb, m, n, k, lda, ldb, beta, parts, mc, nc, a_in, b_in, epi;
+  const T *a, *b, *e;   /* e: of the epilogue epi (gemm.h) */
   T *c;
   ptrdiff_t rs, cs;
   char *ws;
@@ -105,6 +105,8 @@ static void S(gemm_cols)(const S(gemm_job) *g, int from, int to, char *ws) {
     int nc = min_int(g->nc, to - jc);
     for (int pc = 0; pc < g->k; pc += KC_MAX) {
       int kc = min_int(KC_MAX, g->k - pc), add = pc > 0 || g->beta;
+      /* the epilogue on the last block of the sums only */
+      int epi = pc + kc == g->k ? g->epi : GEMM_PLAIN;
       if (!g->b_in) S(pack_b)(g, pc, kc, jc, nc, nr, bp);
       for (int ic = 0; ic < g->m; ic += g->mc) {
         int mc = min_int(g->mc, g->m - ic);
@@ -124,9 +126,15 @@ static void S(gemm_cols)(const S(gemm_job) *g, int from, int to, char *ws) {
           T *cj = g->c + (ptrdiff_t) (jc + jr) * g->cs;
           T *ci = cj + ic * g->rs;
           const T *ai = g->a + ic + (size_t) pc * g->lda;
+          /* the tile's biases (by the column of C) or mask (C's layout) */
+#define TILE_E(r0)                                                          \
+  (epi == GEMM_BIAS_RELU ? g->e + (g->rs == 1 ? jc + jr : ic + (r0)) :      \
+   epi == GEMM_RELU_MASK ? g->e + (ci + (ptrdiff_t) (r0) * g->rs - g->c) :  \
+   NULL)
 #define TILE(r0, rows, a, as)                                               \
   KERNEL(g->kr)(((rows) + vl - 1) / vl, cols, kc, a, as, b, bs,             \
-                ci + (ptrdiff_t) (r0) * g->rs, g->rs, g->cs, add, rows)
+                ci + (ptrdiff_t) (r0) * g->rs, g->rs, g->cs, add, rows,     \
+                epi, TILE_E(r0))
           int rows;
           for (int ir = 0; ir < full; ir += rows) {
             rows = min_int(step, full - ir);
@@ -142,6 +150,7 @@ static void S(gemm_cols)(const S(gemm_job) *g, int from, int to, char *ws) {
             }
           }
 #undef TILE
+#undef TILE_E
         }
       }
     }
@@ -182,18 +191,33 @@ size_t S(gemm_ws_bytes)(int m, int n, int k, int threads) {
   return S(gemm_ws_bytes_with)(best, m, n, k, threads);
 }
 
-void S(gemm_with)(const gemm_kernel *kr, int ta, int tb, int m, int n,
-                  int k, const T *a, int lda, const T *b, int ldb, int beta,
-                  T *c, int ldc, int threads, void *ws) {
+/* The epilogue as a pass of its own over C (m x n), for the products
+ * that are not made by tiles. */
+static void S(epilogue)(int epi, const T *e, int m, int n, T *c, int ldc) {
+  if (epi == GEMM_PLAIN) return;
+  for (int j = 0; j < n; j++)
+    for (int i = 0; i < m; i++) {
+      T *cij = c + i + (size_t) j * ldc;
+      *cij = EPI_SCALAR(epi, *cij, epi == GEMM_BIAS_RELU ? e[j] : 0,
+                        epi == GEMM_RELU_MASK ? e[i + (size_t) j * ldc] : 0);
+    }
+}
+
+void S(gemm_epi_with)(const gemm_kernel *kr, int epi, const T *e, int ta,
+                      int tb, int m, int n, int k, const T *a, int lda,
+                      const T *b, int ldb, int beta, T *c, int ldc,
+                      int threads, void *ws) {
   if (m < 1 || n < 1) return;
   if (k < 1) {
     if (!beta)
       for (int j = 0; j < n; j++) memset(c + (size_t) j * ldc, 0,
                                          m * sizeof(T));
+    S(epilogue)(epi, e, m, n, c, ldc);
     return;
   }
   if (use_dots(ta, tb, m, n, k)) {
     S(small_dots)(kr, m, n, k, a, lda, b, ldb, beta, c, ldc);
+    S(epilogue)(epi, e, m, n, c, ldc);
     return;
   }
   gemm_plan pl = plan(ta, tb, m, n, k, threads, KERNEL_MR(kr), KERNEL_NR(kr),
@@ -210,6 +234,7 @@ void S(gemm_with)(const gemm_kernel *kr, int ta, int tb, int m, int n,
   }
   g.ta = pl.ta; g.tb = pl.tb; g.m = pl.m; g.n = pl.n; g.k = k;
   g.beta = beta; g.c = c;
+  g.epi = epi; g.e = e;
   g.a_in = pl.a_in; g.b_in = pl.b_in;
   g.parts = pl.parts;
   g.mc = pl.mc;
@@ -219,9 +244,23 @@ void S(gemm_with)(const gemm_kernel *kr, int ta, int tb, int m, int n,
   run_range(g.parts, threads, S(gemm_part), &g);
 }
 
+void S(gemm_with)(const gemm_kernel *kr, int ta, int tb, int m, int n,
+                  int k, const T *a, int lda, const T *b, int ldb, int beta,
+                  T *c, int ldc, int threads, void *ws) {
+  S(gemm_epi_with)(kr, GEMM_PLAIN, NULL, ta, tb, m, n, k, a, lda, b, ldb,
+                   beta, c, ldc, threads, ws);
+}
+
 void S(gemm)(int ta, int tb, int m, int n, int k, const T *a, int lda,
              const T *b, int ldb, int beta, T *c, int ldc, int threads,
              void *ws) {
   S(gemm_with)(best, ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc, threads,
                ws);
+}
+
+void S(gemm_epi)(int epi, const T *e, int ta, int tb, int m, int n, int k,
+                 const T *a, int lda, const T *b, int ldb, int beta, T *c,
+                 int ldc, int threads, void *ws) {
+  S(gemm_epi_with)(best, epi, e, ta, tb, m, n, k, a, lda, b, ldb, beta, c,
+                   ldc, threads, ws);
 }

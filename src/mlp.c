@@ -47,11 +47,11 @@
  * row tails); the own kernels compute every element the same way in any
  * case. Either way the result does not depend on the threads. */
 #ifdef BBB_SINGLE
-#define GEMM_OWN gemm_f
+#define GEMM_OWN gemm_epi_f
 #define GEMM_WS gemm_ws_bytes_f
 #define GEMM_BLAS blas_gemm_f
 #else
-#define GEMM_OWN gemm_d
+#define GEMM_OWN gemm_epi_d
 #define GEMM_WS gemm_ws_bytes_d
 #define GEMM_BLAS blas_gemm_d
 #endif
@@ -88,8 +88,8 @@ static void gemm(const bbb_work *wk, int ta, int tb, int m, int n, int k,
                  const real *a, int lda, const real *b, int ldb, int beta,
                  real *c, int ldc) {
   if (!wk->blas) {
-    GEMM_OWN(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc, wk->threads,
-             wk->gemm_ws);
+    GEMM_OWN(GEMM_PLAIN, NULL, ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc,
+             wk->threads, wk->gemm_ws);
     return;
   }
   blas_job g = {ta, tb, m, n, k, lda, ldb, ldc, blas_blocks(m, n, k), beta,
@@ -262,6 +262,12 @@ static void activate_grad(int act, const real *h, real *d, size_t n) {
   }
 }
 
+/* Whether the own kernels take the step of the activation into the
+ * products (gemm.h's epilogues): for relu layers. */
+static int fused(const bbb_net *net, const bbb_work *wk) {
+  return !wk->blas && net->activation == ACT_RELU;
+}
+
 BBB_API void mlp_forward(const bbb_net *net, const real *w, bbb_work *wk,
                          int rows) {
   int L = net->n_layers, ld = batch_ld(rows);
@@ -270,6 +276,11 @@ BBB_API void mlp_forward(const bbb_net *net, const real *w, bbb_work *wk,
     int nin = net->width[l], nout = net->width[l + 1];
     real *z = wk->h[l + 1];
     const real *b = w + net->b_off[l];
+    if (l < L - 1 && fused(net, wk)) {
+      GEMM_OWN(GEMM_BIAS_RELU, b, 0, 0, ld, nout, nin, wk->h[l], ld,
+               w + net->w_off[l], nin, 0, z, ld, wk->threads, wk->gemm_ws);
+      continue;
+    }
     gemm(wk, 0, 0, ld, nout, nin, wk->h[l], ld,
          w + net->w_off[l], nin, 0, z, ld);
     if (l < L - 1)
@@ -290,9 +301,15 @@ BBB_API void mlp_backward(const bbb_net *net, const real *w, bbb_work *wk,
          wk->gmu + net->w_off[l], nin);
     col_sums(d, ld, nout, wk->gmu + net->b_off[l]);
     if (l == 0) break;
-    gemm(wk, 0, 1, ld, nin, nout, d, ld,
-         w + net->w_off[l], nin, 0, next, ld);
-    activate_grad(net->activation, wk->h[l], next, (size_t) ld * nin);
+    if (fused(net, wk)) {
+      GEMM_OWN(GEMM_RELU_MASK, wk->h[l], 0, 1, ld, nin, nout, d, ld,
+               w + net->w_off[l], nin, 0, next, ld, wk->threads,
+               wk->gemm_ws);
+    } else {
+      gemm(wk, 0, 1, ld, nin, nout, d, ld,
+           w + net->w_off[l], nin, 0, next, ld);
+      activate_grad(net->activation, wk->h[l], next, (size_t) ld * nin);
+    }
     d = next;
     next = (next == wk->d1) ? wk->d2 : wk->d1;
   }

@@ -127,7 +127,7 @@ fuzz_child <- function(n_iter, seed, log_file) {
                     b = matrix(as.double(1:6), 3L, 2L),
                     c = matrix(0, 2L, 2L), ta = FALSE, tb = FALSE,
                     beta = FALSE, single = FALSE, threads = 2L,
-                    kernel = NULL),
+                    kernel = NULL, epi = 1L, e = c(-3, 0.5)),
     bbb_design_rows = list(x = matrix(as.double(1:6), 3L, 2L),
                            center = c(1, 2), scale = c(1, 0.5))
   )

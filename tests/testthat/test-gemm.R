@@ -3,9 +3,10 @@
 # build and CPU can run is tested (the engine uses the best of them).
 
 gemm <- function(a, b, c, ta = FALSE, tb = FALSE, beta = FALSE,
-                 single = FALSE, threads = 1L, kernel = NULL) {
+                 single = FALSE, threads = 1L, kernel = NULL, epi = 0L,
+                 e = NULL) {
   .Call(bbb:::C_bbb_gemm, a, b, c, ta, tb, beta, single,
-        as.integer(threads), kernel)
+        as.integer(threads), kernel, as.integer(epi), e)
 }
 
 to_float <- function(x) {
@@ -95,6 +96,43 @@ test_that("the kernels multiply like %*% at every shape and transpose", {
   }
 })
 
+test_that("the kernels' epilogues are the relu layer's separate steps", {
+  # C = max(C + 1 b', 0) and C = C o [E > 0] (gemm.h), applied in the
+  # tiles, against the same kernel's plain product followed by the step in
+  # R: the same operations on the same numbers, so equal exactly (in
+  # single precision the sum of two floats rounded to a float).
+  set.seed(5)
+  shapes <- list(c(112, 32, 3, 0, 0), c(112, 32, 1, 0, 1), c(37, 14, 300, 0, 0),
+                 c(128, 70, 40, 0, 1), c(5, 90, 30, 0, 0), c(9, 26, 20, 1, 0),
+                 c(40, 3, 60, 1, 1), c(3, 7, 0, 0, 0))
+  for (kernel in kernels) for (single in c(FALSE, TRUE)) {
+    for (s in shapes) for (beta in c(FALSE, TRUE)) {
+      m <- s[1]; n <- s[2]; k <- s[3]; ta <- s[4] == 1; tb <- s[5] == 1
+      round_ <- if (single) to_float else identity
+      a <- round_(matrix(stats::rnorm(m * k), if (ta) k else m,
+                         if (ta) m else k))
+      b <- round_(matrix(stats::rnorm(k * n), if (tb) n else k,
+                         if (tb) k else n))
+      c <- round_(matrix(stats::rnorm(m * n), m))
+      bias <- round_(stats::rnorm(n))
+      h <- matrix(stats::rnorm(m * n), m)
+      epi <- function(code, e) {
+        out <- gemm(a, b, c, ta, tb, beta, single, 1L, kernel, code, e)
+        attr(out, "kernel") <- NULL
+        out
+      }
+      plain <- epi(0L, NULL)
+      label <- sprintf("%s %s %s, beta %d", kernel,
+                       if (single) "single" else "double",
+                       paste(s, collapse = " "), beta)
+      expect_identical(epi(1L, bias),
+                       pmax(round_(plain + rep(bias, each = m)), 0),
+                       label = label)
+      expect_identical(epi(2L, c(h)), ifelse(h > 0, plain, 0), label = label)
+    }
+  }
+})
+
 test_that("the kernels handle empty and degenerate products", {
   for (kernel in kernels) for (single in c(FALSE, TRUE)) {
     # k = 0: C = beta C
@@ -149,6 +187,9 @@ test_that("the kernels' test entry checks its arguments", {
                "threads")
   expect_error(gemm(a, matrix(1, 3, 2), matrix(0, 2, 2), ta = NA), "'ta'")
   expect_null(gemm(a, matrix(1, 3, 2), matrix(0, 2, 2), kernel = "nonesuch"))
+  expect_error(gemm(a, matrix(1, 3, 2), matrix(0, 2, 2), epi = 3L), "'epi'")
+  expect_error(gemm(a, matrix(1, 3, 2), matrix(0, 2, 2), epi = 1L, e = 1),
+               "'e' must be a double vector of length 2")
 })
 
 test_that("options(bbb.gemm = \"blas\") trains on R's BLAS to the same fit", {
