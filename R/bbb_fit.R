@@ -313,7 +313,8 @@ bbb_fit.default <- function(x, y, hidden = 32L, activation = "relu",
     theta[n_params(fit$width)] <- tau
     theta[length(theta)] <- 0
   }
-  fit$opt_state <- list(m = 0 * theta, v = 0 * theta, t = 0)
+  # the optimiser's moments: NULL for zeros (the engine makes them)
+  fit$opt_state <- list(m = NULL, v = NULL, t = 0)
   fit$trace <- empty_trace(validation > 0)
   data <- list(x = inputs$x, y = yy)
   if (validation > 0) {

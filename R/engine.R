@@ -51,26 +51,12 @@ pack_theta <- function(params, tau = 0) {
 }
 
 # The inverse of pack_theta(): a list of layers with matrices w_mu, w_rho
-# (n_in x n_out) and vectors b_mu, b_rho (n_out).
+# (n_in x n_out) and vectors b_mu, b_rho (n_out), named by the units, made
+# in C (theta.c) without the index vectors and copies of R's subsetting.
 unpack_theta <- function(theta, width, unit_names = NULL) {
-  n_par <- (length(theta) - 1L) / 2L
-  off <- 0L
   n_layers <- length(width) - 1L
-  params <- vector("list", n_layers)
-  for (l in seq_len(n_layers)) {
-    n_in <- width[l]
-    n_out <- width[l + 1L]
-    w_idx <- off + seq_len(n_in * n_out)
-    b_idx <- off + n_in * n_out + seq_len(n_out)
-    dn <- if (is.null(unit_names)) NULL else unit_names[c(l, l + 1L)]
-    params[[l]] <- list(
-      w_mu = matrix(theta[w_idx], n_in, n_out, dimnames = dn),
-      w_rho = matrix(theta[n_par + w_idx], n_in, n_out, dimnames = dn),
-      b_mu = stats::setNames(theta[b_idx], dn[[2L]]),
-      b_rho = stats::setNames(theta[n_par + b_idx], dn[[2L]])
-    )
-    off <- off + (n_in + 1L) * n_out
-  }
+  params <- .Call(C_bbb_unpack_theta, as.double(theta), as.integer(width),
+                  unit_names)
   names(params) <- vapply(seq_len(n_layers), layer_names, "", n_layers)
   params
 }
@@ -93,14 +79,17 @@ unit_names <- function(input_names, hidden, output_names) {
 
 # Initial means: fan-in scaled normal (He for relu, Glorot otherwise);
 # biases start at zero; every rho starts at rho_init.
+# (One c() of the pieces: on a large network each copy of theta is
+# megabytes more at the fit's peak.)
 init_theta <- function(width, activation, rho_init, tau) {
-  mu <- unlist(lapply(seq_len(length(width) - 1L), function(l) {
+  mu <- lapply(seq_len(length(width) - 1L), function(l) {
     n_in <- width[l]
     n_out <- width[l + 1L]
-    sd <- init_scale(n_in, n_out, activation)
-    c(stats::rnorm(n_in * n_out, 0, sd), rep(0, n_out))
-  }))
-  c(mu, rep(rho_init, length(mu)), tau)
+    list(stats::rnorm(n_in * n_out, 0, init_scale(n_in, n_out, activation)),
+         numeric(n_out))
+  })
+  do.call(c, c(unlist(mu, recursive = FALSE),
+               list(rep(rho_init, n_params(width)), tau)))
 }
 
 # The sd of a layer's initial weights: He for relu, Glorot otherwise.

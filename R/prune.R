@@ -75,7 +75,7 @@ prune <- function(fit, fraction, biases = TRUE) {
   # momentum cannot move it (its gradient is zero from now on)
   gone <- which(mask == 0)
   gone <- c(gone, length(mask) + gone)
-  if (!is.null(fit$opt_state)) {
+  if (!is.null(fit$opt_state$m)) {
     fit$opt_state$m[gone] <- 0
     fit$opt_state$v[gone] <- 0
   }

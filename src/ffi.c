@@ -256,6 +256,16 @@ static SEXP copy_finite(SEXP x, R_xlen_t len, const char *what) {
   return Rf_duplicate(x);
 }
 
+/* The optimiser's moments: a copy, or zeros for NULL (a fresh fit, which
+ * so holds no vectors of zeros of its own). */
+static SEXP copy_moments(SEXP x, R_xlen_t len, const char *what) {
+  if (x != R_NilValue) return copy_finite(x, len, what);
+  SEXP out = PROTECT(Rf_allocVector(REALSXP, len));
+  memset(REAL(out), 0, (size_t) len * sizeof(double));
+  UNPROTECT(1);
+  return out;
+}
+
 /* The engine's random state across the calls of one fit: the master
  * stream (shuffles) and the base seed of the per-step draws, continued
  * from `state` (a raw vector returned by an earlier call) or seeded from
@@ -338,8 +348,8 @@ SEXP bbb_train(SEXP spec, SEXP theta_, SEXP m_, SEXP v_, SEXP t_, SEXP x,
   double t = REAL(t_)[0];
 
   SEXP theta = PROTECT(copy_finite(theta_, len, "theta"));
-  SEXP m = PROTECT(copy_finite(m_, len, "m"));
-  SEXP v = PROTECT(copy_finite(v_, len, "v"));
+  SEXP m = PROTECT(copy_moments(m_, len, "m"));
+  SEXP v = PROTECT(copy_moments(v_, len, "v"));
   SEXP trace = PROTECT(Rf_allocMatrix(REALSXP, ctl.epochs, 2));
   for (R_xlen_t i = 0; i < 2 * (R_xlen_t) ctl.epochs; i++)
     REAL(trace)[i] = NA_REAL;

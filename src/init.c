@@ -17,6 +17,7 @@ SEXP bbb_col_quantiles(SEXP, SEXP);
 SEXP bbb_scan(SEXP, SEXP);
 SEXP bbb_col_stats(SEXP);
 SEXP bbb_design_rows(SEXP, SEXP, SEXP);
+SEXP bbb_unpack_theta(SEXP, SEXP, SEXP);
 SEXP bbb_blas_threads(void);
 SEXP bbb_gemm(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP,
               SEXP);
@@ -32,6 +33,7 @@ static const R_CallMethodDef call_methods[] = {
   {"bbb_scan", (DL_FUNC) &bbb_scan, 2},
   {"bbb_col_stats", (DL_FUNC) &bbb_col_stats, 1},
   {"bbb_design_rows", (DL_FUNC) &bbb_design_rows, 3},
+  {"bbb_unpack_theta", (DL_FUNC) &bbb_unpack_theta, 3},
   {"bbb_blas_threads", (DL_FUNC) &bbb_blas_threads, 0},
   {"bbb_gemm", (DL_FUNC) &bbb_gemm, 11},
   {NULL, NULL, 0}

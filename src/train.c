@@ -315,58 +315,60 @@ static void gather(const bbb_data *d, const int *rows_idx, int rows,
 }
 
 #ifdef BBB_SINGLE
-/* (omp simd: -O2 leaves loops whose length is unknown scalar) */
-static void to_real(const double *x, real *out, size_t n) {
-#ifdef _OPENMP
-#pragma omp simd
-#endif
-  for (size_t i = 0; i < n; i++) out[i] = (real) x[i];
+/* The single engine works in the caller's double arrays (each of len
+ * doubles, so room for 2 len floats): its state in floats in the first
+ * half, the snapshot of the epoch's start in the second; no float copies
+ * of its own, which on a large network would be megabytes more at the
+ * fit's peak. Narrowed and widened in place through memcpy (the bytes
+ * change type; double i lies at or above float i, so narrowing runs up
+ * and widening down). */
+static void narrow_in_place(double *x, size_t n) {
+  char *b = (char *) x;
+  for (size_t i = 0; i < n; i++) {
+    double d;
+    memcpy(&d, b + 8 * i, 8);
+    float f = (float) d;
+    memcpy(b + 4 * i, &f, 4);
+  }
 }
 
-static void from_real(const real *x, double *out, size_t n) {
-#ifdef _OPENMP
-#pragma omp simd
-#endif
-  for (size_t i = 0; i < n; i++) out[i] = x[i];
+static void widen_in_place(double *x, size_t n) {
+  char *b = (char *) x;
+  for (size_t i = n; i-- > 0;) {
+    float f;
+    memcpy(&f, b + 4 * i, 4);
+    double d = f;
+    memcpy(b + 8 * i, &d, 8);
+  }
 }
 #endif
 
 /* The optimiser state the engine works on (theta, m, v, each of length
- * len) and the caller's double arrays (the same arrays in the double
- * engine), with a snapshot of the start of the epoch: its own copy in the
- * double engine, the double arrays in the single one. */
+ * len), in the caller's double arrays, and a snapshot of the start of the
+ * epoch: its own copy in the double engine, the second halves of the
+ * arrays in the single one (see above). */
 typedef struct {
   real *theta, *m, *v;
-  double *out_theta, *out_m, *out_v;
   real *saved;
   size_t len;
 } bbb_state;
 
-static void state_save(bbb_state *s) {
-#ifdef BBB_SINGLE
-  from_real(s->theta, s->out_theta, s->len);
-  from_real(s->m, s->out_m, s->len);
-  from_real(s->v, s->out_v, s->len);
-#else
+static void state_copy(bbb_state *s, int save) {
   size_t bytes = s->len * sizeof(real);
-  memcpy(s->saved, s->theta, bytes);
-  memcpy(s->saved + s->len, s->m, bytes);
-  memcpy(s->saved + 2 * s->len, s->v, bytes);
+  real *state[3] = {s->theta, s->m, s->v};
+  for (int i = 0; i < 3; i++) {
+#ifdef BBB_SINGLE
+    real *snap = state[i] + s->len;
+#else
+    real *snap = s->saved + i * s->len;
 #endif
+    if (save) memcpy(snap, state[i], bytes);
+    else memcpy(state[i], snap, bytes);
+  }
 }
 
-static void state_restore(bbb_state *s) {
-#ifdef BBB_SINGLE
-  to_real(s->out_theta, s->theta, s->len);
-  to_real(s->out_m, s->m, s->len);
-  to_real(s->out_v, s->v, s->len);
-#else
-  size_t bytes = s->len * sizeof(real);
-  memcpy(s->theta, s->saved, bytes);
-  memcpy(s->m, s->saved + s->len, bytes);
-  memcpy(s->v, s->saved + 2 * s->len, bytes);
-#endif
-}
+static void state_save(bbb_state *s) { state_copy(s, 1); }
+static void state_restore(bbb_state *s) { state_copy(s, 0); }
 
 /* Runs ctl->epochs epochs. On a non-finite loss or update it stops and
  * puts back the state of the start of that epoch (the last finite one). */
@@ -427,24 +429,20 @@ int TRAIN_RUN(const bbb_net *net, const bbb_data *d, double *theta,
   bbb_trainer tr;
   trainer_alloc(&tr, net, ctl->batch_size, threads, ctl->n_samples > 1);
   size_t len = 2 * (size_t) net->n_par + 1;
-  bbb_state sv = {NULL, NULL, NULL, theta, m, v, NULL, len};
 #ifdef BBB_SINGLE
-  sv.theta = (real *) R_alloc(3 * len, sizeof(real));
-  sv.m = sv.theta + len;
-  sv.v = sv.m + len;
-  to_real(theta, sv.theta, len);
-  to_real(m, sv.m, len);
-  to_real(v, sv.v, len);
+  narrow_in_place(theta, len);
+  narrow_in_place(m, len);
+  narrow_in_place(v, len);
+  bbb_state sv = {(real *) theta, (real *) m, (real *) v, NULL, len};
 #else
-  sv.theta = theta;
-  sv.m = m;
-  sv.v = v;
-  sv.saved = (real *) R_alloc(3 * len, sizeof(real));
+  bbb_state sv = {theta, m, v, (real *) R_alloc(3 * len, sizeof(real)), len};
 #endif
   int status = train_epochs(&tr, d, &sv, t, ctl, rng, base, trace,
                             fail_epoch, fail_step);
 #ifdef BBB_SINGLE
-  if (!status) state_save(&sv);
+  widen_in_place(theta, len);
+  widen_in_place(m, len);
+  widen_in_place(v, len);
 #endif
   return status;
 }
