@@ -146,9 +146,19 @@ for (config in configs) {
   }
 }
 res <- do.call(rbind, rows)
+# (c)'s memory as the speed issue measures it: one 1-epoch fit a process
+mem <- if ("c" %in% configs) lapply(c("", "norow"), function(arg) {
+  run("Rscript", c(file.path(root, "bench", "memory_c.R"), arg),
+      env = "OPENBLAS_NUM_THREADS=1")
+})
 dir.create(file.path(root, "bench", "results"), showWarnings = FALSE)
 utils::write.csv(res, file.path(root, "bench", "results", "speed.csv"),
                  row.names = FALSE)
+if (!is.null(mem)) {
+  utils::write.csv(do.call(rbind, lapply(mem, as.data.frame)),
+                   file.path(root, "bench", "results", "memory.csv"),
+                   row.names = FALSE)
+}
 
 cat("\nMachine:", sprintf("%d cores", parallel::detectCores()), "|",
     "reference BLAS:", extSoftVersion()[["BLAS"]], "| OpenBLAS:", openblas,
@@ -174,23 +184,23 @@ for (config in configs) {
   }
   if (config == "c") {
     # memory added beyond the data each side holds: R's double matrix for
-    # bbb, PyTorch's own tensor of its dtype
-    bb <- b[b$blas == "reference", ]
-    bb <- bb[which.min(bb$median_s), ]
-    b_add <- bb$peak_rss_mb - data_mib("c", 8)
+    # bbb (one 1-epoch fit in a fresh process, memory_c.R), PyTorch's own
+    # tensor of its dtype (its best run)
     t_bytes <- if (grepl("float32", tt$setting)) 4 else 8
     t_add <- tt$peak_rss_mb - data_mib("c", t_bytes)
-    cat(sprintf(paste0("    memory beyond the data: bbb %.0f MB (peak %.0f ",
-                       "over its %.0f MB matrix), PyTorch %.0f MB (peak ",
-                       "%.0f over its %.0f MB tensor)\n"), b_add,
-                bb$peak_rss_mb, data_mib("c", 8), t_add, tt$peak_rss_mb,
-                data_mib("c", t_bytes)))
+    for (m in mem) {
+      cat(sprintf(paste0("    memory beyond the data, 1-epoch fit, single, ",
+                         "2 threads%s: bbb %.0f MB (peak %.0f over its %.0f ",
+                         "MB matrix), PyTorch %.0f MB (peak %.0f over its ",
+                         "%.0f MB tensor)\n"),
+                  if (m$row_copy == "yes") "" else ", no row copy",
+                  m$beyond_mb, m$peak_rss_mb, m$data_mb, t_add,
+                  tt$peak_rss_mb, data_mib("c", t_bytes)))
+    }
     nc <- res[res$config == "c" & grepl("no row copy", res$setting), ]
     if (nrow(nc)) {
-      cat(sprintf(paste0("    without the row copy (%s): %.4g s, %.1fx, ",
-                         "%.0f MB beyond the data\n"), nc$setting,
-                  nc$median_s, tt$median_s / nc$median_s,
-                  nc$peak_rss_mb - data_mib("c", 8)))
+      cat(sprintf(paste0("    without the row copy (%s): %.4g s, %.1fx\n"),
+                  nc$setting, nc$median_s, tt$median_s / nc$median_s))
     }
   }
 }

@@ -7,6 +7,10 @@
 #
 #   Rscript bench/memory_c.R              # with the row copy (the default)
 #   Rscript bench/memory_c.R norow        # options(bbb.row_copy = FALSE)
+#
+# The last line is JSON for bench.R: the peak, the data's size and the
+# difference (MiB). This is the issue's measure of memory: one 1-epoch fit
+# in a fresh process.
 args <- commandArgs(TRUE)
 suppressPackageStartupMessages(library(bbb))
 source(file.path(dirname(sub("^--file=", "", grep("^--file=",
@@ -42,3 +46,8 @@ where <- vapply(strsplit(sub("^[0-9]+ :", "", m), " "), function(s) {
 by <- sort(tapply(size, where, sum) / 2^20, decreasing = TRUE)
 cat("allocations of 1 MB or more during the fit (MiB, by caller):\n")
 print(round(utils::head(by, 12), 1))
+cat(sprintf(paste0('{"peak_rss_mb": %.1f, "data_mb": %.1f, "beyond_mb": ',
+                   '%.1f, "row_copy": "%s"}\n'), rss("VmHWM"),
+            as.numeric(object.size(x)) / 2^20,
+            rss("VmHWM") - as.numeric(object.size(x)) / 2^20,
+            if (isTRUE(getOption("bbb.row_copy", TRUE))) "yes" else "no"))
