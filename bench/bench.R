@@ -19,7 +19,9 @@
 # kernel's rate on (c)'s products is set against OpenBLAS's sgemm on the
 # same products (bench/gemm_bench.c, compiled here with R's C compiler).
 # Writes bench/results/speed.csv and prints the table. Options by
-# environment: BENCH_REPS (default 5), BENCH_CONFIGS (default "a,b,c").
+# environment: BENCH_REPS (default 5), BENCH_CONFIGS (default "a,b,c"; a
+# run of some configurations keeps the other configurations' rows of
+# speed.csv, each row dated by its run).
 reps <- as.integer(Sys.getenv("BENCH_REPS", "5"))
 configs <- strsplit(Sys.getenv("BENCH_CONFIGS", "a,b,c"), ",")[[1]]
 root <- normalizePath(file.path(dirname(sub("^--file=", "",
@@ -112,8 +114,9 @@ add_row <- function(config, side, r, threads, blas) {
     cpu_median_s = r$cpu_median %||% NA, peak_rss_mb = r$peak_rss_mb,
     data_mb = r$data_mb %||% NA, before_fit_mb = r$before_fit_mb %||% NA,
     predict_s = r$predict_1000x10000_s %||% NA,
-    loadavg_1min = r$loadavg_1min %||% NA)
+    loadavg_1min = r$loadavg_1min %||% NA, run = started)
 }
+started <- format(Sys.time(), "%Y-%m-%d %H:%M UTC", tz = "UTC")
 show <- function(side, r) {
   cat(sprintf("  %-5s %-44s %10.4g s/%s (cpu %.4g)  peak %6.0f MB\n", side,
               r$setting, r$median, r$unit, r$cpu_median %||% NA,
@@ -152,8 +155,17 @@ mem <- if ("c" %in% configs) lapply(c("", "norow"), function(arg) {
       env = "OPENBLAS_NUM_THREADS=1")
 })
 dir.create(file.path(root, "bench", "results"), showWarnings = FALSE)
-utils::write.csv(res, file.path(root, "bench", "results", "speed.csv"),
-                 row.names = FALSE)
+speed_csv <- file.path(root, "bench", "results", "speed.csv")
+if (file.exists(speed_csv)) {
+  kept <- utils::read.csv(speed_csv, stringsAsFactors = FALSE)
+  kept <- kept[!kept$config %in% configs, , drop = FALSE]
+  if (nrow(kept)) {
+    if (is.null(kept$run)) kept$run <- NA_character_
+    res <- rbind(kept[, names(res)], res)
+    res <- res[order(res$config), , drop = FALSE]
+  }
+}
+utils::write.csv(res, speed_csv, row.names = FALSE)
 if (!is.null(mem)) {
   utils::write.csv(do.call(rbind, lapply(mem, as.data.frame)),
                    file.path(root, "bench", "results", "memory.csv"),
