@@ -116,8 +116,8 @@ test_that("the kernels' epilogues are the relu layer's separate steps", {
       c <- round_(matrix(stats::rnorm(m * n), m))
       bias <- round_(stats::rnorm(n))
       h <- matrix(stats::rnorm(m * n), m)
-      epi <- function(code, e) {
-        out <- gemm(a, b, c, ta, tb, beta, single, 1L, kernel, code, e)
+      epi <- function(code, e, threads = 1L) {
+        out <- gemm(a, b, c, ta, tb, beta, single, threads, kernel, code, e)
         attr(out, "kernel") <- NULL
         out
       }
@@ -129,6 +129,10 @@ test_that("the kernels' epilogues are the relu layer's separate steps", {
                        pmax(round_(plain + rep(bias, each = m)), 0),
                        label = label)
       expect_identical(epi(2L, c(h)), ifelse(h > 0, plain, 0), label = label)
+      if (m * n * k >= 2^18) {  # split between threads: the same numbers
+        expect_identical(epi(1L, bias, 3L), epi(1L, bias), label = label)
+        expect_identical(epi(2L, c(h), 3L), epi(2L, c(h)), label = label)
+      }
     }
   }
 })
