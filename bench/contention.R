@@ -10,9 +10,10 @@
 # more than the work) and a config (c)-like one (12,800 x 784 -> 400 ->
 # 400 -> 10, 1 epoch of 100 steps of 128, single precision: large steps).
 # Then the same without the busy process. Prints the medians and the
-# ratios, and one JSON line. The busy process is stopped at the end (also
-# on an error). Run it on an otherwise idle machine: other load is
-# contention too.
+# ratios, and one JSON line (also written to bench/results/
+# contention.json). The busy process is stopped at the end (also on an
+# error). Run it on an otherwise idle machine: other load is contention
+# too.
 reps <- as.integer(Sys.getenv("BENCH_REPS", "5"))
 suppressPackageStartupMessages(library(bbb))
 cores <- parallel::detectCores()
@@ -80,7 +81,13 @@ fmt <- function(res, tag) {
             res[[n]][["ratio"]])
   }, ""), collapse = ", ")
 }
-cat("{", fmt(res_busy, "busy"), ", ", fmt(res_idle, "idle"), ", ",
-    sprintf('"loadavg_1min": %s', strsplit(readLines("/proc/loadavg"),
-                                             " ")[[1]][1]),
-    "}\n", sep = "")
+json <- paste0("{", fmt(res_busy, "busy"), ", ", fmt(res_idle, "idle"),
+               ", ", sprintf('"loadavg_1min": %s, "run": "%s"',
+                             strsplit(readLines("/proc/loadavg"), " ")[[1]][1],
+                             format(Sys.time(), "%Y-%m-%d %H:%M UTC",
+                                    tz = "UTC")), "}")
+cat(json, "\n", sep = "")
+# kept with the other results (bench/results/contention.json)
+out_dir <- file.path(dirname(sub("^--file=", "", grep("^--file=",
+  commandArgs(FALSE), value = TRUE)[1L])), "results")
+if (dir.exists(out_dir)) writeLines(json, file.path(out_dir, "contention.json"))
