@@ -262,10 +262,22 @@ static void activate_grad(int act, const real *h, real *d, size_t n) {
   }
 }
 
-/* Whether the own kernels take the step of the activation into the
- * products (gemm.h's epilogues): for relu layers. */
-static int fused(const bbb_net *net, const bbb_work *wk) {
-  return !wk->blas && net->activation == ACT_RELU;
+/* A product of a relu layer with the step that follows it (epi, e as in
+ * gemm.h: bias and relu after the forward product, e the biases; the mask
+ * [h > 0] after the backward one, e = h): inside the own kernels' tiles
+ * while C is in registers, or after the BLAS as a pass of its own, which
+ * computes the same. C is m x n with ldc = m, as in the passes below. */
+static void gemm_relu(const bbb_work *wk, int epi, const real *e, int ta,
+                      int tb, int m, int n, int k, const real *a, int lda,
+                      const real *b, int ldb, real *c) {
+  if (!wk->blas) {
+    GEMM_OWN(epi, e, ta, tb, m, n, k, a, lda, b, ldb, 0, c, m, wk->threads,
+             wk->gemm_ws);
+    return;
+  }
+  gemm(wk, ta, tb, m, n, k, a, lda, b, ldb, 0, c, m);
+  if (epi == GEMM_BIAS_RELU) activate(ACT_RELU, c, e, m, n);
+  else activate_grad(ACT_RELU, e, c, (size_t) m * n);
 }
 
 BBB_API void mlp_forward(const bbb_net *net, const real *w, bbb_work *wk,
@@ -276,9 +288,9 @@ BBB_API void mlp_forward(const bbb_net *net, const real *w, bbb_work *wk,
     int nin = net->width[l], nout = net->width[l + 1];
     real *z = wk->h[l + 1];
     const real *b = w + net->b_off[l];
-    if (l < L - 1 && fused(net, wk)) {
-      GEMM_OWN(GEMM_BIAS_RELU, b, 0, 0, ld, nout, nin, wk->h[l], ld,
-               w + net->w_off[l], nin, 0, z, ld, wk->threads, wk->gemm_ws);
+    if (l < L - 1 && net->activation == ACT_RELU) {
+      gemm_relu(wk, GEMM_BIAS_RELU, b, 0, 0, ld, nout, nin, wk->h[l], ld,
+                w + net->w_off[l], nin, z);
       continue;
     }
     gemm(wk, 0, 0, ld, nout, nin, wk->h[l], ld,
@@ -301,10 +313,9 @@ BBB_API void mlp_backward(const bbb_net *net, const real *w, bbb_work *wk,
          wk->gmu + net->w_off[l], nin);
     col_sums(d, ld, nout, wk->gmu + net->b_off[l]);
     if (l == 0) break;
-    if (fused(net, wk)) {
-      GEMM_OWN(GEMM_RELU_MASK, wk->h[l], 0, 1, ld, nin, nout, d, ld,
-               w + net->w_off[l], nin, 0, next, ld, wk->threads,
-               wk->gemm_ws);
+    if (net->activation == ACT_RELU) {
+      gemm_relu(wk, GEMM_RELU_MASK, wk->h[l], 0, 1, ld, nin, nout, d, ld,
+                w + net->w_off[l], nin, next);
     } else {
       gemm(wk, 0, 1, ld, nin, nout, d, ld,
            w + net->w_off[l], nin, 0, next, ld);

@@ -294,10 +294,11 @@ static void gather_rows(int b, void *p) {
 #endif
 
 /* The minibatch's rows of x, standardized, in the layout of the batch
- * arrays (bbb.h; the forward pass zeros the extra rows), and of y. From R's matrix each
- * element is a cache miss on a large x (random rows of a column-major
- * matrix), so wide batches are gathered by all threads, column by column;
- * from the row-major copy (single precision) each row is one read. */
+ * arrays (bbb.h; the forward pass zeros the extra rows), and of y. From
+ * R's matrix each element is a cache miss on a large x (random rows of a
+ * column-major matrix), so wide batches are gathered by all threads,
+ * column by column; from the row-major copy (single precision) each row
+ * is one read. */
 static void gather(const bbb_data *d, const int *rows_idx, int rows,
                    real *xb, double *yb, int threads) {
   for (int i = 0; i < rows; i++) yb[i] = d->y[rows_idx[i]];
@@ -345,11 +346,11 @@ static void widen_in_place(double *x, size_t n) {
 
 /* The optimiser state the engine works on (theta, m, v, each of length
  * len), in the caller's double arrays, and a snapshot of the start of the
- * epoch: its own copy in the double engine, the second halves of the
- * arrays in the single one (see above). */
+ * epoch (snap, in the order theta, m, v): its own copy in the double
+ * engine, the second halves of the arrays in the single one (see above). */
 typedef struct {
   real *theta, *m, *v;
-  real *saved;
+  real *snap[3];
   size_t len;
 } bbb_state;
 
@@ -357,13 +358,8 @@ static void state_copy(bbb_state *s, int save) {
   size_t bytes = s->len * sizeof(real);
   real *state[3] = {s->theta, s->m, s->v};
   for (int i = 0; i < 3; i++) {
-#ifdef BBB_SINGLE
-    real *snap = state[i] + s->len;
-#else
-    real *snap = s->saved + i * s->len;
-#endif
-    if (save) memcpy(snap, state[i], bytes);
-    else memcpy(state[i], snap, bytes);
+    if (save) memcpy(s->snap[i], state[i], bytes);
+    else memcpy(state[i], s->snap[i], bytes);
   }
 }
 
@@ -433,9 +429,11 @@ int TRAIN_RUN(const bbb_net *net, const bbb_data *d, double *theta,
   narrow_in_place(theta, len);
   narrow_in_place(m, len);
   narrow_in_place(v, len);
-  bbb_state sv = {(real *) theta, (real *) m, (real *) v, NULL, len};
+  real *ft = (real *) theta, *fm = (real *) m, *fv = (real *) v;
+  bbb_state sv = {ft, fm, fv, {ft + len, fm + len, fv + len}, len};
 #else
-  bbb_state sv = {theta, m, v, (real *) R_alloc(3 * len, sizeof(real)), len};
+  real *saved = (real *) R_alloc(3 * len, sizeof(real));
+  bbb_state sv = {theta, m, v, {saved, saved + len, saved + 2 * len}, len};
 #endif
   int status = train_epochs(&tr, d, &sv, t, ctl, rng, base, trace,
                             fail_epoch, fail_step);
