@@ -16,7 +16,10 @@
  * transposed B, at a stride) is read in place when a copy would cost more
  * than it saves: a product with few columns reads each A panel once.
  * Small products of a transposed A by B (the gradient H' D of a small
- * batch) are dot products of columns instead, four by four.
+ * batch) are dot products of columns instead, four by four; products
+ * with a short inner dimension (k <= 4: the first layer on a few inputs,
+ * the backward product of a single output) keep a block of A's rows in
+ * registers and run along the columns of C, without tiles.
  *
  * Each element is summed over p in order within a block of KC, and the
  * blocks are added to C in order: the same operations wherever the
@@ -81,6 +84,21 @@ typedef void (*dots_f)(int ni, int nj, int k, const float *a,
 typedef void (*dots_d)(int ni, int nj, int k, const double *a,
                        ptrdiff_t lda, const double *b, ptrdiff_t ldb,
                        double *c, ptrdiff_t ldc, int add);
+#define GEMM_THIN_K 4
+/* Products with a short inner dimension (k <= GEMM_THIN_K), A read in
+ * place (column-major, columns lda apart): C(i, j) (+)= sum_p A(i, p)
+ * B(p, j), B(p, j) at b[p bps + j bjs], C(i, j) at c[i + j ldc], then the
+ * epilogue (e: the biases of C's columns, or a matrix of C's layout). A
+ * block of rows stays in registers while the kernel runs along all n
+ * columns: a tile's fixed costs would outweigh its k steps. */
+typedef void (*thin_f)(int m, int n, int k, const float *a, ptrdiff_t lda,
+                       const float *b, ptrdiff_t bps, ptrdiff_t bjs,
+                       float *c, ptrdiff_t ldc, int add, int epi,
+                       const float *e);
+typedef void (*thin_d)(int m, int n, int k, const double *a, ptrdiff_t lda,
+                       const double *b, ptrdiff_t bps, ptrdiff_t bjs,
+                       double *c, ptrdiff_t ldc, int add, int epi,
+                       const double *e);
 
 /* One element of C after the epilogue (gemm.h): v, or max(v + bias, 0),
  * or v where the mask's element is positive and 0 elsewhere. */
@@ -302,6 +320,49 @@ typedef void (*dots_d)(int ni, int nj, int k, const double *a,
     }                                                                       \
   }
 
+/* The rows [i0, i0 + RV VL) of a thin product (K, RV constants): K x RV
+ * vectors of A in registers, then column by column the same operations
+ * as a tile's on each element (sums from zero over p in order, C added,
+ * the epilogue), so the numbers are a tile's. */
+#define THIN_BODY(V, I, T, VL, K, RV)                                       \
+  {                                                                         \
+    V av[K][RV];                                                            \
+    GEMM_PRAGMA(GCC unroll 4)                                               \
+    for (int p = 0; p < (K); p++) {                                         \
+      GEMM_PRAGMA(GCC unroll 4)                                             \
+      for (int v = 0; v < (RV); v++)                                        \
+        __builtin_memcpy(&av[p][v], a + i0 + p * lda + v * (VL),            \
+                         sizeof av[p][v]);                                  \
+    }                                                                       \
+    for (int j = 0; j < n; j++) {                                           \
+      T bp[K];                                                              \
+      GEMM_PRAGMA(GCC unroll 4)                                             \
+      for (int p = 0; p < (K); p++) bp[p] = b[p * bps + j * bjs];           \
+      T *cj = c + i0 + j * ldc;                                             \
+      V bj = (V) {0} + (epi == GEMM_BIAS_RELU ? e[j] : 0);                  \
+      GEMM_PRAGMA(GCC unroll 4)                                             \
+      for (int v = 0; v < (RV); v++) {                                      \
+        V acc = (V) {0};                                                    \
+        GEMM_PRAGMA(GCC unroll 4)                                           \
+        for (int p = 0; p < (K); p++) acc += av[p][v] * bp[p];              \
+        if (add) {                                                          \
+          V old;                                                            \
+          __builtin_memcpy(&old, cj + v * (VL), sizeof old);                \
+          acc += old;                                                       \
+        }                                                                   \
+        if (epi == GEMM_BIAS_RELU) {                                        \
+          acc += bj;                                                        \
+          acc = (V) ((I) acc & (I) (acc > (V) {0}));                        \
+        } else if (epi == GEMM_RELU_MASK) {                                 \
+          V h;                                                              \
+          __builtin_memcpy(&h, e + (cj - c) + v * (VL), sizeof h);          \
+          acc = (V) ((I) acc & (I) (h > (V) {0}));                          \
+        }                                                                   \
+        __builtin_memcpy(cj + v * (VL), &acc, sizeof acc);                  \
+      }                                                                     \
+    }                                                                       \
+  }
+
 /* One body per (mv, nr) and per (ni, nj), so that an edge tile costs what
  * its size does; also tiles of up to 8 vectors by 1 column and 4 by 2,
  * for products with one or two columns (more chains of additions at
@@ -325,7 +386,12 @@ typedef void (*dots_d)(int ni, int nj, int k, const double *a,
   DCASE(V, I, T, VB, VL, VLT, H32, H16, NI, 2)                              \
   DCASE(V, I, T, VB, VL, VLT, H32, H16, NI, 3)                              \
   DCASE(V, I, T, VB, VL, VLT, H32, H16, NI, 4)
-#define DEFINE_KERNELS(name, T, IT, VB, VLT, CASES, ATTR)                   \
+#define TCASE(V, I, T, VL, K, RV)                                           \
+  case (K) * 8 + (RV): THIN_BODY(V, I, T, VL, K, RV) break;
+#define TCASES(V, I, T, VL, K)                                              \
+  TCASE(V, I, T, VL, K, 1) TCASE(V, I, T, VL, K, 2)                         \
+  TCASE(V, I, T, VL, K, 3) TCASE(V, I, T, VL, K, 4)
+#define DEFINE_KERNELS(name, T, IT, VB, VLT, CASES, RVMAX, ATTR)            \
   typedef T name##_v __attribute__((vector_size(VB)));                     \
   typedef IT name##_i __attribute__((vector_size(VB)));                    \
   typedef T name##_v32 __attribute__((vector_size(32)));                   \
@@ -363,20 +429,60 @@ typedef void (*dots_d)(int ni, int nj, int k, const double *a,
       DCASES(name##_v, name##_i, T, VB, VL, VLT, name##_v32, name##_v16, 4) \
     default: break;                                                         \
     }                                                                       \
+  }                                                                         \
+  ATTR static void name##_thin(int m, int n, int k,                         \
+                               const T *GEMM_RESTRICT a, ptrdiff_t lda,     \
+                               const T *GEMM_RESTRICT b, ptrdiff_t bps,     \
+                               ptrdiff_t bjs, T *GEMM_RESTRICT c,           \
+                               ptrdiff_t ldc, int add, int epi,             \
+                               const T *GEMM_RESTRICT e) {                  \
+    enum { VL = (VB) / sizeof(T) };                                         \
+    int full = m / VL * VL, rv;                                             \
+    for (int i0 = 0; i0 < full; i0 += rv * VL) {                            \
+      rv = (full - i0) / VL < (RVMAX) ? (full - i0) / VL : (RVMAX);         \
+      switch (k * 8 + rv) {                                                 \
+        TCASES(name##_v, name##_i, T, VL, 1)                                \
+        TCASES(name##_v, name##_i, T, VL, 2)                                \
+        TCASES(name##_v, name##_i, T, VL, 3)                                \
+        TCASES(name##_v, name##_i, T, VL, 4)                                \
+      default: break;                                                       \
+      }                                                                     \
+    }                                                                       \
+    if (full == m) return;                                                  \
+    /* the last rows as one vector, zero beyond the edge (as a tile packs   \
+     * them), stored element by element */                                  \
+    name##_v at[GEMM_THIN_K];                                               \
+    for (int p = 0; p < k; p++) {                                           \
+      T lanes[VL] = {0};                                                    \
+      for (int i = full; i < m; i++) lanes[i - full] = a[i + p * lda];      \
+      __builtin_memcpy(&at[p], lanes, sizeof at[p]);                        \
+    }                                                                       \
+    for (int j = 0; j < n; j++) {                                           \
+      name##_v acc = (name##_v) {0};                                        \
+      for (int p = 0; p < k; p++) acc += at[p] * b[p * bps + j * bjs];      \
+      T lanes[VL];                                                          \
+      __builtin_memcpy(lanes, &acc, sizeof lanes);                          \
+      for (int i = full; i < m; i++) {                                      \
+        T *cij = c + i + j * ldc;                                           \
+        T v = add ? lanes[i - full] + *cij : lanes[i - full];               \
+        *cij = EPI_SCALAR(epi, v, epi == GEMM_BIAS_RELU ? e[j] : 0,         \
+                          epi == GEMM_RELU_MASK ? e[i + j * ldc] : 0);      \
+      }                                                                     \
+    }                                                                       \
   }
 
 #ifdef GEMM_X86_AVX
-DEFINE_KERNELS(kern512_f, float, int32_t, 64, 16, KCASES12,
+DEFINE_KERNELS(kern512_f, float, int32_t, 64, 16, KCASES12, 4,
                __attribute__((target("avx512f"))))
-DEFINE_KERNELS(kern512_d, double, int64_t, 64, 8, KCASES12,
+DEFINE_KERNELS(kern512_d, double, int64_t, 64, 8, KCASES12, 4,
                __attribute__((target("avx512f"))))
-DEFINE_KERNELS(kern256_f, float, int32_t, 32, 8, KCASES6,
+DEFINE_KERNELS(kern256_f, float, int32_t, 32, 8, KCASES6, 2,
                __attribute__((target("avx2,fma"))))
-DEFINE_KERNELS(kern256_d, double, int64_t, 32, 4, KCASES6,
+DEFINE_KERNELS(kern256_d, double, int64_t, 32, 4, KCASES6, 2,
                __attribute__((target("avx2,fma"))))
 #endif
-DEFINE_KERNELS(kern128_f, float, int32_t, 16, 4, KCASES6, )
-DEFINE_KERNELS(kern128_d, double, int64_t, 16, 2, KCASES6, )
+DEFINE_KERNELS(kern128_f, float, int32_t, 16, 4, KCASES6, 2, )
+DEFINE_KERNELS(kern128_d, double, int64_t, 16, 2, KCASES6, 2, )
 #endif
 
 /* Plain C, for compilers without vector extensions: tiles of 4 mv x nr
@@ -425,17 +531,20 @@ struct gemm_kernel {
   kernel_d kd;
   dots_f df;
   dots_d dd;
+  thin_f tf;            /* NULL: thin products by tiles */
+  thin_d td;
   int mr_f, nr_f, vl_f, mr_d, nr_d, vl_d; /* tile, vector length */
 };
 
 #define KERNELS(name) name##_f, name##_d, name##_f_dots, name##_d_dots
+#define THIN(name) name##_f_thin, name##_d_thin
 static const gemm_kernel kernels[] = {
-  {"scalar", KERNELS(kern_scalar), 4, 4, 4, 4, 4, 4},
+  {"scalar", KERNELS(kern_scalar), NULL, NULL, 4, 4, 4, 4, 4, 4},
 #ifdef GEMM_VECTOR
-  {"vector", KERNELS(kern128), 8, 6, 4, 4, 6, 2},
+  {"vector", KERNELS(kern128), THIN(kern128), 8, 6, 4, 4, 6, 2},
 #ifdef GEMM_X86_AVX
-  {"avx2", KERNELS(kern256), 16, 6, 8, 8, 6, 4},
-  {"avx512", KERNELS(kern512), 32, 12, 16, 16, 12, 8},
+  {"avx2", KERNELS(kern256), THIN(kern256), 16, 6, 8, 8, 6, 4},
+  {"avx512", KERNELS(kern512), THIN(kern512), 32, 12, 16, 16, 12, 8},
 #endif
 #endif
 };
@@ -507,6 +616,15 @@ static int use_dots(int ta, int tb, int m, int n, int k) {
   return ta && !tb && (double) m * n * k <= GEMM_SMALL;
 }
 
+/* The thin kernel instead of tiles: a short inner dimension, A in place,
+ * and C as it is (the tiles would not compute C', see plan()). */
+static int use_thin(int ta, int m, int n, int k, int vl) {
+  if (ta || k > GEMM_THIN_K || m < vl) return 0;
+  double cost_n = (double) ((m + vl - 1) / vl) * n;
+  double cost_t = (double) ((n + vl - 1) / vl) * m;
+  return 4 * cost_t >= 3 * cost_n;
+}
+
 static gemm_plan plan(int ta, int tb, int m, int n, int k, int threads,
                       int mr, int nr, int vl, int kc_max, size_t size) {
   gemm_plan g;
@@ -548,6 +666,7 @@ static inline char *align64(void *p) {
 #define KC_MAX GEMM_KC_F
 #define KERNEL(k) (k)->kf
 #define DOTS(k) (k)->df
+#define KERNEL_THIN(k) (k)->tf
 #define KERNEL_MR(k) (k)->mr_f
 #define KERNEL_NR(k) (k)->nr_f
 #define KERNEL_VL(k) (k)->vl_f
@@ -557,6 +676,7 @@ static inline char *align64(void *p) {
 #undef KC_MAX
 #undef KERNEL
 #undef DOTS
+#undef KERNEL_THIN
 #undef KERNEL_MR
 #undef KERNEL_NR
 #undef KERNEL_VL
@@ -566,6 +686,7 @@ static inline char *align64(void *p) {
 #define KC_MAX GEMM_KC_D
 #define KERNEL(k) (k)->kd
 #define DOTS(k) (k)->dd
+#define KERNEL_THIN(k) (k)->td
 #define KERNEL_MR(k) (k)->mr_d
 #define KERNEL_NR(k) (k)->nr_d
 #define KERNEL_VL(k) (k)->vl_d

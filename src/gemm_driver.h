@@ -1,7 +1,8 @@
 /* The blocked product of gemm.c for one precision: included once with T
  * float and once with T double (S(name) appends the suffix; KERNEL(k),
  * KERNEL_MR(k), KERNEL_NR(k) and KERNEL_VL(k) are kernel k's function,
- * tile and vector length in this precision). */
+ * tile and vector length in this precision, KERNEL_THIN(k) its thin
+ * kernel or NULL). */
 
 /* One product as computed (after the choice of C or C'): element (i, p)
  * of op(A) is a[i + p lda] (ta 0) or a[p + i lda] (ta 1), likewise for B;
@@ -168,6 +169,38 @@ static void S(small_dots)(const gemm_kernel *kr, int m, int n, int k,
                c + i + (size_t) j * ldc, ldc, beta);
 }
 
+/* A thin product (gemm.c), its columns shared by the threads. */
+typedef struct {
+  int m, n, k, parts, beta, epi;
+  const T *a, *b, *e;
+  T *c;
+  ptrdiff_t lda, bps, bjs, ldc;
+  const gemm_kernel *kr;
+} S(thin_job);
+
+static void S(thin_part)(int t, void *p) {
+  const S(thin_job) *g = (const S(thin_job) *) p;
+  int from = (int) ((long long) g->n * t / g->parts);
+  int to = (int) ((long long) g->n * (t + 1) / g->parts);
+  const T *e = g->epi == GEMM_BIAS_RELU ? g->e + from :
+    g->epi == GEMM_RELU_MASK ? g->e + from * g->ldc : NULL;
+  if (from < to)
+    KERNEL_THIN(g->kr)(g->m, to - from, g->k, g->a, g->lda,
+                       g->b + from * g->bjs, g->bps, g->bjs,
+                       g->c + from * g->ldc, g->ldc, g->beta, g->epi, e);
+}
+
+static void S(gemm_thin)(const gemm_kernel *kr, int epi, const T *e, int tb,
+                         int m, int n, int k, const T *a, int lda,
+                         const T *b, int ldb, int beta, T *c, int ldc,
+                         int threads) {
+  S(thin_job) g = {m, n, k, 1, beta, epi, a, b, e, c, lda,
+                   tb ? ldb : 1, tb ? 1 : ldb, ldc, kr};
+  if (threads > 1 && (double) m * n * k >= GEMM_SPLIT_MIN)
+    g.parts = min_int(min_int(threads, n), GEMM_MAX_PARTS);
+  run_range(g.parts, threads, S(thin_part), &g);
+}
+
 static void S(gemm_part)(int t, void *p) {
   const S(gemm_job) *g = (const S(gemm_job) *) p;
   int nr = KERNEL_NR(g->kr), units = (g->n + nr - 1) / nr;
@@ -213,6 +246,11 @@ void S(gemm_epi_with)(const gemm_kernel *kr, int epi, const T *e, int ta,
       for (int j = 0; j < n; j++) memset(c + (size_t) j * ldc, 0,
                                          m * sizeof(T));
     S(epilogue)(epi, e, m, n, c, ldc);
+    return;
+  }
+  if (KERNEL_THIN(kr) && use_thin(ta, m, n, k, KERNEL_VL(kr))) {
+    S(gemm_thin)(kr, epi, e, tb, m, n, k, a, lda, b, ldb, beta, c, ldc,
+                 threads);
     return;
   }
   if (use_dots(ta, tb, m, n, k)) {

@@ -88,6 +88,12 @@ test_that("the kernels multiply like %*% at every shape and transpose", {
     check_product(600, 2, 40, FALSE, TRUE, FALSE, single, kernel)
     check_product(1, 600, 300, TRUE, FALSE, FALSE, single, kernel)
     check_product(2, 300, 70, FALSE, TRUE, TRUE, single, kernel)
+    # Thin products (k <= 4 with A in place: A's rows in registers along
+    # all columns), with and without a row tail, both op(B) and beta.
+    for (k in 1:5) for (m in c(16, 37, 112, 130)) {
+      check_product(m, 33, k, FALSE, k %% 2 == 0, k > 2, single, kernel)
+      check_product(m, 5, k, FALSE, k %% 2 == 1, k <= 2, single, kernel)
+    }
     # Many columns (more than one block of NC = 2048) and a long inner
     # dimension.
     check_product(5, 2100, 3, FALSE, FALSE, TRUE, single, kernel)
@@ -102,7 +108,8 @@ test_that("the kernels' epilogues are the relu layer's separate steps", {
   # R: the same operations on the same numbers, so equal exactly (in
   # single precision the sum of two floats rounded to a float).
   set.seed(5)
-  shapes <- list(c(112, 32, 3, 0, 0), c(112, 32, 1, 0, 1), c(37, 14, 300, 0, 0),
+  shapes <- list(c(112, 32, 3, 0, 0), c(112, 32, 1, 0, 1), c(37, 14, 4, 0, 0),
+                 c(300, 300, 3, 0, 1), c(37, 14, 300, 0, 0),
                  c(128, 70, 40, 0, 1), c(5, 90, 30, 0, 0), c(9, 26, 20, 1, 0),
                  c(40, 3, 60, 1, 1), c(3, 7, 0, 0, 0))
   for (kernel in kernels) for (single in c(FALSE, TRUE)) {
@@ -161,7 +168,7 @@ test_that("the kernels' results do not depend on the number of threads", {
   set.seed(2)
   # (above 2^18 multiply-adds, so that they are split between threads)
   shapes <- list(c(128, 200, 300), c(300, 200, 128), c(128, 300, 200),
-                 c(60, 1000, 20), c(150, 40, 200))
+                 c(60, 1000, 20), c(150, 40, 200), c(700, 400, 1))
   if (memcheck) shapes <- list(c(128, 40, 60), c(20, 300, 50))
   for (kernel in kernels) for (single in c(FALSE, TRUE)) {
     for (s in shapes) for (ops in list(c(FALSE, FALSE), c(TRUE, FALSE),
