@@ -27,6 +27,30 @@ for (r in seq_len(nrow(grid))) {
   })
 }
 
+test_that("gradient matches finite differences on wide layers", {
+  # Widths of 16 and more sum the bias gradients sixteen columns at once
+  # (plus the columns left over), 40 rows pad the batch to 48, and 3 or 4
+  # inputs make the first product a thin one (k <= 4) while 5 make it tiles
+  # (tanh in the deeper case: relu's kinks, met by many units, would spoil
+  # the finite differences).
+  for (case in list(list(p = 3, hidden = 37, family = "binomial",
+                         activation = "relu"),
+                    list(p = 4, hidden = c(17, 16), family = "gaussian",
+                         activation = "tanh"),
+                    list(p = 5, hidden = 16, family = "multinomial",
+                         activation = "relu"))) {
+    set.seed(31)
+    x <- matrix(stats::rnorm(40 * case$p), 40, case$p)
+    y <- family_response(case$family, x)
+    fit <- bbb_fit(x, y, hidden = case$hidden, family = case$family,
+                   activation = case$activation, epochs = 1,
+                   batch_size = 40, verbose = FALSE)
+    fit <- randomize_params(fit)
+    expect_lt(fd_max_rel_error(fit, x, y), 1e-6,
+              label = paste(case$family, paste(case$hidden, collapse = "-")))
+  }
+})
+
 test_that("local reparameterisation gradient matches finite differences", {
   for (family in c("gaussian", "binomial", "multinomial", "poisson")) {
     for (depth in 0:2) {
