@@ -42,6 +42,7 @@
 #include <string.h>
 #include "gemm.h"
 #include "threads.h"
+#include "vshuffle.h"
 
 #if (defined(__GNUC__) || defined(__clang__))
 #define GEMM_VECTOR 1
@@ -202,9 +203,9 @@ typedef void (*thin_d)(int m, int n, int k, const double *a, ptrdiff_t lda,
     else (out) = l_[0] + l_[1];                                             \
   }
 
-/* Shuffles of two vectors (GCC's and clang's builtins differ): the even
- * and the odd lanes of (u, w), vectors of VLT = 2, 4, 8 or 16 lanes (I:
- * the integer vector type of the same shape, for GCC). Even plus odd adds
+/* Shuffles of two vectors (vshuffle.h): the even and the odd lanes of
+ * (u, w), vectors of VLT = 2, 4, 8 or 16 lanes (I: the integer vector
+ * type of the same shape, for GCC). Even plus odd adds
  * neighbouring lanes, so applied to pairs of vectors level by level it
  * sums the lanes of R accumulators at once, each level halving the
  * vectors and the lanes per sum: [a | b] holds the partial sums of a in
@@ -219,13 +220,8 @@ typedef void (*thin_d)(int m, int n, int k, const double *a, ptrdiff_t lda,
 #define ODDS_16 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31
 #define EVENS(VLT) EVENS_##VLT
 #define ODDS(VLT) ODDS_##VLT
-#if defined(__clang__)
-#define SHUFFLE(I, u, w, idx) __builtin_shufflevector(u, w, idx)
-#else
-#define SHUFFLE(I, u, w, idx) __builtin_shuffle(u, w, (I) {idx})
-#endif
 #define PAIR_SUM(I, VLT, u, w)                                              \
-  (SHUFFLE(I, u, w, EVENS(VLT)) + SHUFFLE(I, u, w, ODDS(VLT)))
+  (VSHUFFLE(I, u, w, EVENS(VLT)) + VSHUFFLE(I, u, w, ODDS(VLT)))
 /* One level: R / n vectors of sums into R / (2 n), if there are lanes to
  * halve. */
 #define PAIR_LEVEL(I, VLT, n)                                               \
@@ -616,23 +612,26 @@ static int use_dots(int ta, int tb, int m, int n, int k) {
   return ta && !tb && (double) m * n * k <= GEMM_SMALL;
 }
 
-/* The thin kernel instead of tiles: a short inner dimension, A in place,
- * and C as it is (the tiles would not compute C', see plan()). */
-static int use_thin(int ta, int m, int n, int k, int vl) {
-  if (ta || k > GEMM_THIN_K || m < vl) return 0;
+/* Whether the tiles compute C' instead of C (m x n): vector multiply-adds
+ * a step are rows in vectors times columns; C' is stored element by
+ * element, so it must save a quarter. */
+static int computes_transpose(int m, int n, int vl) {
   double cost_n = (double) ((m + vl - 1) / vl) * n;
   double cost_t = (double) ((n + vl - 1) / vl) * m;
-  return 4 * cost_t >= 3 * cost_n;
+  return 4 * cost_t < 3 * cost_n;
+}
+
+/* The thin kernel instead of tiles: a short inner dimension, A in place,
+ * and C as it is (where the tiles would not compute C' either). */
+static int use_thin(int ta, int m, int n, int k, int vl) {
+  return !ta && k <= GEMM_THIN_K && m >= vl &&
+    !computes_transpose(m, n, vl);
 }
 
 static gemm_plan plan(int ta, int tb, int m, int n, int k, int threads,
                       int mr, int nr, int vl, int kc_max, size_t size) {
   gemm_plan g;
-  /* vector multiply-adds a step: rows in vectors times columns; C' is
-   * stored element by element, so it must save a quarter */
-  double cost_n = (double) ((m + vl - 1) / vl) * n;
-  double cost_t = (double) ((n + vl - 1) / vl) * m;
-  g.trans = 4 * cost_t < 3 * cost_n;
+  g.trans = computes_transpose(m, n, vl);
   g.m = g.trans ? n : m;
   g.n = g.trans ? m : n;
   g.ta = g.trans ? !tb : ta;

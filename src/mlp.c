@@ -26,6 +26,7 @@
 #include "scratch.h"
 #include "threads.h"
 #include "vmath.h"
+#include "vshuffle.h"
 
 /* Let GCC vectorise loops with selects (see vmath.h). Scoped to this
  * file's functions (single.c includes it beside others); the inline
@@ -199,11 +200,7 @@ typedef int32_t sum_int;
 typedef int64_t sum_int;
 #endif
 typedef sum_int sum_i __attribute__((vector_size(SUM_LANES * sizeof(real))));
-#if defined(__clang__)
-#define SUM_SHUFFLE(u, w, ...) __builtin_shufflevector(u, w, __VA_ARGS__)
-#else
-#define SUM_SHUFFLE(u, w, ...) __builtin_shuffle(u, w, (sum_i) {__VA_ARGS__})
-#endif
+#define SUM_SHUFFLE(u, w, ...) VSHUFFLE(sum_i, u, w, __VA_ARGS__)
 /* unrolled, so that the sixteen sums stay in registers */
 #define SUM_UNROLL _Pragma("GCC unroll 16")
 /* Sixteen columns at once: the tree's levels as vector additions of
