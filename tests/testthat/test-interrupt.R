@@ -38,6 +38,11 @@ long_fit <- function(flag) {
 
 environment(long_fit) <- globalenv()
 
+# How long the fit runs before the interrupt: long enough that an epoch has
+# finished even where the engine is slow (under the sanitizers on a slow
+# CPU the fit's set-up and first epoch took more than a second).
+fit_running_for <- 3
+
 wait_for_file <- function(path, seconds) {
   deadline <- Sys.time() + seconds
   while (!file.exists(path) && Sys.time() < deadline) Sys.sleep(0.05)
@@ -62,7 +67,7 @@ test_that("an interrupted fit returns in an R session, which goes on", {
   on.exit(rs$kill(), add = TRUE)
   rs$call(long_fit, list(flag))
   expect_true(wait_for_file(flag, 60))
-  Sys.sleep(1)
+  Sys.sleep(fit_running_for)
   t_signal <- as.numeric(Sys.time())
   rs$interrupt()
   state <- rs$poll_process(30000)
@@ -95,7 +100,7 @@ test_that("an interrupted fit returns in a non-interactive script", {
   }, list(flag, long_fit), libpath = .libPaths())
   on.exit(p$kill(), add = TRUE)
   expect_true(wait_for_file(flag, 60))
-  Sys.sleep(1)
+  Sys.sleep(fit_running_for)
   t_signal <- as.numeric(Sys.time())
   p$interrupt()
   p$wait(30000)
