@@ -661,6 +661,7 @@ static inline char *align64(void *p) {
 
 /* The driver, once per precision. */
 #define T float
+#define TI int32_t
 #define S(name) name##_f
 #define KC_MAX GEMM_KC_F
 #define KERNEL(k) (k)->kf
@@ -671,6 +672,7 @@ static inline char *align64(void *p) {
 #define KERNEL_VL(k) (k)->vl_f
 #include "gemm_driver.h"
 #undef T
+#undef TI
 #undef S
 #undef KC_MAX
 #undef KERNEL
@@ -681,6 +683,7 @@ static inline char *align64(void *p) {
 #undef KERNEL_VL
 
 #define T double
+#define TI int64_t
 #define S(name) name##_d
 #define KC_MAX GEMM_KC_D
 #define KERNEL(k) (k)->kd

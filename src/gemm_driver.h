@@ -1,8 +1,8 @@
 /* The blocked product of gemm.c for one precision: included once with T
- * float and once with T double (S(name) appends the suffix; KERNEL(k),
- * KERNEL_MR(k), KERNEL_NR(k) and KERNEL_VL(k) are kernel k's function,
- * tile and vector length in this precision, KERNEL_THIN(k) its thin
- * kernel or NULL). */
+ * float and once with T double (TI the integer type of T's size, S(name)
+ * appends the suffix; KERNEL(k), KERNEL_MR(k), KERNEL_NR(k) and
+ * KERNEL_VL(k) are kernel k's function, tile and vector length in this
+ * precision, KERNEL_THIN(k) its thin kernel or NULL). */
 
 /* One product as computed (after the choice of C or C'): element (i, p)
  * of op(A) is a[i + p lda] (ta 0) or a[p + i lda] (ta 1), likewise for B;
@@ -39,6 +39,49 @@ GEMM_INLINE void S(zero_small)(T *d, int n) {
   S(copy_small)(d, zeros, n);
 }
 
+/* A transposition into a panel: d[p w + i] = s[p + i ld] for p < kc and
+ * i < n (n <= w). By blocks of 4 x 4 in vectors where there are vector
+ * extensions (one element at a time, it was a twentieth of a (c) epoch
+ * on an AVX2 CPU): four loads of 4 steps of 4 columns, two rounds of
+ * shuffles, four stores of 4 columns of a step. A last block of columns
+ * overlaps the one before (its values are written twice); columns of a
+ * panel narrower than 4, and the steps beyond the last whole block, are
+ * copied one by one. */
+static void S(transpose_panel)(T *GEMM_RESTRICT d, const T *GEMM_RESTRICT s,
+                               ptrdiff_t ld, int kc, int n, int w) {
+  int p0 = 0;
+#ifdef GEMM_VECTOR
+  typedef T v4 __attribute__((vector_size(4 * sizeof(T))));
+  typedef TI i4 __attribute__((vector_size(4 * sizeof(T))));
+  if (n >= 4) {
+    for (; p0 + 4 <= kc; p0 += 4) {
+      for (int i0 = 0; i0 < n; i0 += 4) {
+        int i = i0 + 4 <= n ? i0 : n - 4;
+        v4 r[4];
+        GEMM_PRAGMA(GCC unroll 4)
+        for (int q = 0; q < 4; q++)
+          __builtin_memcpy(&r[q], s + p0 + (ptrdiff_t) (i + q) * ld,
+                           sizeof(v4));
+        v4 t0 = VSHUFFLE(i4, r[0], r[1], 0, 4, 1, 5);
+        v4 t1 = VSHUFFLE(i4, r[0], r[1], 2, 6, 3, 7);
+        v4 t2 = VSHUFFLE(i4, r[2], r[3], 0, 4, 1, 5);
+        v4 t3 = VSHUFFLE(i4, r[2], r[3], 2, 6, 3, 7);
+        v4 o[4] = {VSHUFFLE(i4, t0, t2, 0, 1, 4, 5),
+                   VSHUFFLE(i4, t0, t2, 2, 3, 6, 7),
+                   VSHUFFLE(i4, t1, t3, 0, 1, 4, 5),
+                   VSHUFFLE(i4, t1, t3, 2, 3, 6, 7)};
+        GEMM_PRAGMA(GCC unroll 4)
+        for (int q = 0; q < 4; q++)
+          __builtin_memcpy(d + (size_t) (p0 + q) * w + i, &o[q],
+                           sizeof(v4));
+      }
+    }
+  }
+#endif
+  for (int p = p0; p < kc; p++)
+    for (int i = 0; i < n; i++) d[(size_t) p * w + i] = s[p + i * ld];
+}
+
 /* Rows [i0, i0 + mc) and columns [p0, p0 + kc) of op(A) into panels of mr
  * rows (see gemm.c); the last panel, of fewer rows, holds them in whole
  * vectors of vl (zero beyond the edge). */
@@ -55,14 +98,11 @@ static void S(pack_a)(const S(gemm_job) *g, int i0, int mc, int p0, int kc,
         if (rows < w) S(zero_small)(dp + rows, w - rows);
       }
     } else {
-      /* a transposition: step by step, so that the writes are contiguous
-       * (the reads are rows streams, each in order) */
-      const T *src = g->a + p0 + (size_t) (i0 + r) * g->lda;
-      for (int p = 0; p < kc; p++) {
-        T *dp = d + (size_t) p * w;
-        for (int i = 0; i < rows; i++) dp[i] = src[p + (size_t) i * g->lda];
-        if (rows < w) S(zero_small)(dp + rows, w - rows);
-      }
+      S(transpose_panel)(d, g->a + p0 + (size_t) (i0 + r) * g->lda,
+                         g->lda, kc, rows, w);
+      if (rows < w)
+        for (int p = 0; p < kc; p++)
+          S(zero_small)(d + (size_t) p * w + rows, w - rows);
     }
   }
 }
@@ -75,12 +115,8 @@ static void S(pack_b)(const S(gemm_job) *g, int p0, int kc, int j0, int nc,
     int cols = min_int(nr, nc - s);
     T *d = dst + (size_t) s * kc;
     if (!g->tb) {
-      /* a transposition, written step by step (see pack_a) */
-      const T *src = g->b + p0 + (size_t) (j0 + s) * g->ldb;
-      for (int p = 0; p < kc; p++) {
-        T *dp = d + (size_t) p * cols;
-        for (int j = 0; j < cols; j++) dp[j] = src[p + (size_t) j * g->ldb];
-      }
+      S(transpose_panel)(d, g->b + p0 + (size_t) (j0 + s) * g->ldb,
+                         g->ldb, kc, cols, cols);
     } else {
       const T *src = g->b + (j0 + s) + (size_t) p0 * g->ldb;
       for (int p = 0; p < kc; p++)

@@ -161,10 +161,13 @@ VINLINE real kl_term(int kind, const bbb_rprior *p, real mu, real w,
 
 enum { PASS_ADD = 0, PASS_UPDATE = 1, PASS_ADD_UPDATE = 2 };
 
-/* The loop of posterior_pass for one prior, mode, whether a mask is read
- * and whether the KL term is summed (compile-time constants in the
- * callers below, so each gets its own vectorised loop). */
-VINLINE void pass_loop(int kind, int mode, int masked, int with_kl,
+/* The loop of posterior_pass for one prior, mode, whether a mask is read,
+ * whether the KL term is summed and whether the optimiser is Adam
+ * (compile-time constants in the callers below, so each gets its own
+ * vectorised loop: with the optimiser's kind read at run time, GCC stores
+ * Adam's second moment by a masked store, microcoded and slow on AMD
+ * CPUs). */
+VINLINE void pass_loop(int kind, int mode, int masked, int with_kl, int adam,
                        const bbb_net *net, const bbb_prior *prior,
                        const bbb_step *st, double kl_w,
                        double scale, real *theta, real *m, real *v,
@@ -181,6 +184,7 @@ VINLINE void pass_loop(int kind, int mode, int masked, int with_kl,
    * *st, and the compiler would reload its fields every iteration */
   bbb_step sl = {0};
   if (st) sl = *st;
+  sl.adam = adam;
   /* the rho's step, scaled by rho_rate (its moments still accumulate) */
   bbb_step sr = sl;
   sr.step *= sl.rho_rate;
@@ -235,25 +239,28 @@ VINLINE void pass_loop(int kind, int mode, int masked, int with_kl,
   if (with_kl) *kl = klsum;
 }
 
-/* One variant: name(masked, with_kl, ...) calls the loop with both
- * constant. */
-#define PASS_CALL(kind, mode, masked, with_kl)                              \
-  pass_loop(kind, mode, masked, with_kl, net, prior, st, kl_w, scale,       \
+/* One variant: name(masked, with_kl, adam, ...) calls the loop with all
+ * three constant. */
+#define PASS_CALL(kind, mode, masked, with_kl, adam)                        \
+  pass_loop(kind, mode, masked, with_kl, adam, net, prior, st, kl_w, scale, \
             theta, m, v, smp, wk, g, from, to, check, kl)
 #define PASS_VARIANT(name, kind, mode)                                      \
   BBB_SIMD_CLONES                                                           \
-  static void name(int masked, int with_kl, const bbb_net *net,            \
+  static void name(int masked, int with_kl, int adam, const bbb_net *net,  \
                    const bbb_prior *prior, const bbb_step *st, double kl_w, \
                    double scale,                                            \
                    real *theta, real *m, real *v, bbb_sample *smp,          \
                    const bbb_work *wk, real *g, int from, int to,           \
                    double *check, double *kl) {                             \
-    if (masked) {                                                           \
-      if (with_kl) PASS_CALL(kind, mode, 1, 1);                             \
-      else PASS_CALL(kind, mode, 1, 0);                                     \
-    } else {                                                                \
-      if (with_kl) PASS_CALL(kind, mode, 0, 1);                             \
-      else PASS_CALL(kind, mode, 0, 0);                                     \
+    switch (4 * masked + 2 * with_kl + adam) {                              \
+    case 0: PASS_CALL(kind, mode, 0, 0, 0); break;                          \
+    case 1: PASS_CALL(kind, mode, 0, 0, 1); break;                          \
+    case 2: PASS_CALL(kind, mode, 0, 1, 0); break;                          \
+    case 3: PASS_CALL(kind, mode, 0, 1, 1); break;                          \
+    case 4: PASS_CALL(kind, mode, 1, 0, 0); break;                          \
+    case 5: PASS_CALL(kind, mode, 1, 0, 1); break;                          \
+    case 6: PASS_CALL(kind, mode, 1, 1, 0); break;                          \
+    default: PASS_CALL(kind, mode, 1, 1, 1);                                \
     }                                                                       \
   }
 
@@ -274,7 +281,7 @@ static int group_at(const bbb_net *net, int j) {
   return lo;
 }
 
-typedef void (*pass_fn)(int, int, const bbb_net *, const bbb_prior *,
+typedef void (*pass_fn)(int, int, int, const bbb_net *, const bbb_prior *,
                         const bbb_step *, double, double, real *, real *,
                         real *, bbb_sample *, const bbb_work *, real *, int,
                         int, double *, double *);
@@ -294,6 +301,7 @@ BBB_API void posterior_pass(const bbb_net *net, const bbb_step *st, int add,
                             real *g, int from, int to, double *check,
                             double *kl) {
   int mixture = net->prior[0].kind == PRIOR_MIXTURE, masked = !!net->mask;
+  int adam = st && st->adam; /* the add-only pass has no optimiser */
   pass_fn fn = !st ? (mixture ? mixture_add : gaussian_add) :
     add ? (mixture ? mixture_add_update : gaussian_add_update) :
     (mixture ? mixture_update : gaussian_update);
@@ -302,8 +310,8 @@ BBB_API void posterior_pass(const bbb_net *net, const bbb_step *st, int add,
   if (!net->eb) {
     /* one prior for all groups (prior_groups): one loop, not one a group
      * (a small network's groups are a few vectors long each) */
-    fn(masked, kl != NULL, net, &net->prior[0], st, kl_w, scale, theta, m,
-       v, smp, wk, g, from, to, check, kl);
+    fn(masked, kl != NULL, adam, net, &net->prior[0], st, kl_w, scale,
+       theta, m, v, smp, wk, g, from, to, check, kl);
     return;
   }
   for (int gr = group_at(net, from); gr < net->n_groups &&
@@ -311,8 +319,8 @@ BBB_API void posterior_pass(const bbb_net *net, const bbb_step *st, int add,
     int a = net->group_from[gr] > from ? net->group_from[gr] : from;
     int b = net->group_from[gr + 1] < to ? net->group_from[gr + 1] : to;
     double chk = 0, klg = 0;
-    fn(masked, kl != NULL, net, &net->prior[gr], st, kl_w, scale, theta, m,
-       v, smp, wk, g, a, b, &chk, kl ? &klg : NULL);
+    fn(masked, kl != NULL, adam, net, &net->prior[gr], st, kl_w, scale,
+       theta, m, v, smp, wk, g, a, b, &chk, kl ? &klg : NULL);
     *check += chk;
     if (kl) *kl += klg;
   }
