@@ -21,7 +21,9 @@
 # Writes bench/results/speed.csv and prints the table. Options by
 # environment: BENCH_REPS (default 5), BENCH_CONFIGS (default "a,b,c"; a
 # run of some configurations keeps the other configurations' rows of
-# speed.csv, each row dated by its run).
+# speed.csv, each row dated by its run), BENCH_RESULTS (the folder of the
+# csv files, default bench/results); PKG_CPPFLAGS is passed to the kernel
+# harness's compiler too (bench/avx2.sh).
 reps <- as.integer(Sys.getenv("BENCH_REPS", "5"))
 configs <- strsplit(Sys.getenv("BENCH_CONFIGS", "a,b,c"), ",")[[1]]
 root <- normalizePath(file.path(dirname(sub("^--file=", "",
@@ -35,6 +37,7 @@ if (!file.exists(openblas)) {
        "BENCH_OPENBLAS")
 }
 blases <- c(reference = "", openblas = openblas)
+results <- Sys.getenv("BENCH_RESULTS", file.path(root, "bench", "results"))
 
 `%||%` <- function(a, b) if (is.null(a)) b else a
 
@@ -91,9 +94,10 @@ kernel_rates <- function() {
   exe <- file.path(tempdir(), "gemm_bench")
   cc <- system2("R", c("CMD", "config", "CC"), stdout = TRUE)
   r_include <- system2("R", c("CMD", "config", "--cppflags"), stdout = TRUE)
-  status <- system(paste(cc, "-O2 -fopenmp", shQuote(paste0("-I",
-    file.path(root, "src"))), r_include, shQuote(file.path(root, "bench",
-    "gemm_bench.c")), "-o", shQuote(exe), "-lblas -lm"))
+  status <- system(paste(cc, "-O2 -fopenmp", Sys.getenv("PKG_CPPFLAGS"),
+    shQuote(paste0("-I", file.path(root, "src"))), r_include,
+    shQuote(file.path(root, "bench", "gemm_bench.c")), "-o", shQuote(exe),
+    "-lblas -lm"))
   if (status != 0) stop("could not compile bench/gemm_bench.c")
   lapply(1:2, function(th) {
     run(exe, th, env = c(preload(openblas), "OPENBLAS_NUM_THREADS=1"))
@@ -154,8 +158,8 @@ mem <- if ("c" %in% configs) lapply(c("", "norow"), function(arg) {
   run("Rscript", c(file.path(root, "bench", "memory_c.R"), arg),
       env = "OPENBLAS_NUM_THREADS=1")
 })
-dir.create(file.path(root, "bench", "results"), showWarnings = FALSE)
-speed_csv <- file.path(root, "bench", "results", "speed.csv")
+dir.create(results, showWarnings = FALSE, recursive = TRUE)
+speed_csv <- file.path(results, "speed.csv")
 if (file.exists(speed_csv)) {
   kept <- utils::read.csv(speed_csv, stringsAsFactors = FALSE)
   kept <- kept[!kept$config %in% configs, , drop = FALSE]
@@ -168,7 +172,7 @@ if (file.exists(speed_csv)) {
 utils::write.csv(res, speed_csv, row.names = FALSE)
 if (!is.null(mem)) {
   utils::write.csv(do.call(rbind, lapply(mem, as.data.frame)),
-                   file.path(root, "bench", "results", "memory.csv"),
+                   file.path(results, "memory.csv"),
                    row.names = FALSE)
 }
 
@@ -228,6 +232,6 @@ if (!is.null(kr)) {
                 k$blas_double_gflops))
   }
   utils::write.csv(do.call(rbind, lapply(kr, as.data.frame)),
-                   file.path(root, "bench", "results", "kernel_rate.csv"),
+                   file.path(results, "kernel_rate.csv"),
                    row.names = FALSE)
 }

@@ -52,7 +52,10 @@ enum { OPT_SGD = 0, OPT_ADAM = 1 };
  * elsewhere there is one baseline version (stdint.h above defines
  * __GLIBC__ where the C library is glibc). GCC only: clang 14 makes the
  * resolver of a static function's clones a global symbol, so the double
- * and single engines' copies collide at link time. */
+ * and single engines' copies collide at link time. Built with
+ * -DBBB_MAX_AVX2, the package uses no AVX-512 (neither clones nor matrix
+ * kernel): for measuring the AVX2 code on an AVX-512 CPU
+ * (bench/avx2.sh). */
 #if defined(__has_attribute) && defined(__GNUC__) && !defined(__clang__)
 #if __has_attribute(target_clones) && defined(__GLIBC__) && \
   defined(__x86_64__) && defined(__ELF__)
@@ -61,9 +64,14 @@ enum { OPT_SGD = 0, OPT_ADAM = 1 };
 #else
 #define BBB_AVX2_CLONE "avx2"
 #endif
+#ifdef BBB_MAX_AVX2
+#define BBB_SIMD_CLONES __attribute__((target_clones(BBB_AVX2_CLONE, \
+                                                     "default")))
+#else
 #define BBB_SIMD_CLONES __attribute__((target_clones("avx512f", \
                                                      BBB_AVX2_CLONE, \
                                                      "default")))
+#endif
 #endif
 #endif
 #ifndef BBB_SIMD_CLONES

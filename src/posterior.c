@@ -165,8 +165,7 @@ enum { PASS_ADD = 0, PASS_UPDATE = 1, PASS_ADD_UPDATE = 2 };
  * whether the KL term is summed and whether the optimiser is Adam
  * (compile-time constants in the callers below, so each gets its own
  * vectorised loop: with the optimiser's kind read at run time, GCC stores
- * Adam's second moment by a masked store, microcoded and slow on AMD
- * CPUs). */
+ * Adam's second moment by a masked store, which is slow on AMD CPUs). */
 VINLINE void pass_loop(int kind, int mode, int masked, int with_kl, int adam,
                        const bbb_net *net, const bbb_prior *prior,
                        const bbb_step *st, double kl_w,
@@ -240,7 +239,7 @@ VINLINE void pass_loop(int kind, int mode, int masked, int with_kl, int adam,
 }
 
 /* One variant: name(masked, with_kl, adam, ...) calls the loop with all
- * three constant. */
+ * three constant (adam is 0 in the add-only pass: no loops for it). */
 #define PASS_CALL(kind, mode, masked, with_kl, adam)                        \
   pass_loop(kind, mode, masked, with_kl, adam, net, prior, st, kl_w, scale, \
             theta, m, v, smp, wk, g, from, to, check, kl)
@@ -252,7 +251,7 @@ VINLINE void pass_loop(int kind, int mode, int masked, int with_kl, int adam,
                    real *theta, real *m, real *v, bbb_sample *smp,          \
                    const bbb_work *wk, real *g, int from, int to,           \
                    double *check, double *kl) {                             \
-    switch (4 * masked + 2 * with_kl + adam) {                              \
+    switch (4 * masked + 2 * with_kl + ((mode) != PASS_ADD && adam)) {     \
     case 0: PASS_CALL(kind, mode, 0, 0, 0); break;                          \
     case 1: PASS_CALL(kind, mode, 0, 0, 1); break;                          \
     case 2: PASS_CALL(kind, mode, 0, 1, 0); break;                          \
