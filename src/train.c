@@ -28,6 +28,7 @@
 #include "train.h"
 #include "prior.h"
 #include "trainer.h"
+#include "vshuffle.h"
 
 /* sum_grad: the gradient is summed in tr->g (several samples a step, or
  * the objective's gradient); otherwise each sample updates directly. */
@@ -282,13 +283,43 @@ static void gather_column(int j, void *p) {
 }
 
 #ifdef BBB_SINGLE
+/* Rows [16 b, 16 b + 16) of the batch from the row-major copy: a
+ * transposition, by blocks of 4 rows and 4 columns in vectors where
+ * there are vector extensions (element by element it was 4% of (c)'s
+ * training time), the rest element by element. */
 static void gather_rows(int b, void *p) {
   const gather_job *g = (const gather_job *) p;
-  int n = g->rows, ld = g->ld, k = g->d->p;
-  int to = 16 * b + 16 < n ? 16 * b + 16 : n;
-  for (int i = 16 * b; i < to; i++) {
+  int n = g->rows, ld = g->ld, k = g->d->p, i = 16 * b;
+  int to = i + 16 < n ? i + 16 : n;
+  float *xb = g->xb;
+#if defined(__GNUC__) || defined(__clang__)
+  typedef float v4 __attribute__((vector_size(16)));
+  typedef int32_t i4 __attribute__((vector_size(16)));
+  for (; i + 4 <= to; i += 4) {
+    const float *r[4];
+    for (int q = 0; q < 4; q++)
+      r[q] = g->d->rows + (size_t) g->idx[i + q] * k;
+    int j = 0;
+    for (; j + 4 <= k; j += 4) {
+      v4 a[4], o[4];
+      memcpy(&a[0], r[0] + j, sizeof(v4));
+      memcpy(&a[1], r[1] + j, sizeof(v4));
+      memcpy(&a[2], r[2] + j, sizeof(v4));
+      memcpy(&a[3], r[3] + j, sizeof(v4));
+      VTRANSPOSE4(i4, a, o);
+      float *c = xb + (size_t) j * ld + i;
+      memcpy(c, &o[0], sizeof(v4));
+      memcpy(c + ld, &o[1], sizeof(v4));
+      memcpy(c + 2 * ld, &o[2], sizeof(v4));
+      memcpy(c + 3 * ld, &o[3], sizeof(v4));
+    }
+    for (; j < k; j++)
+      for (int q = 0; q < 4; q++) xb[(size_t) j * ld + i + q] = r[q][j];
+  }
+#endif
+  for (; i < to; i++) {
     const float *r = g->d->rows + (size_t) g->idx[i] * k;
-    for (int j = 0; j < k; j++) g->xb[(size_t) j * ld + i] = r[j];
+    for (int j = 0; j < k; j++) xb[(size_t) j * ld + i] = r[j];
   }
 }
 #endif

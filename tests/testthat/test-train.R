@@ -165,7 +165,9 @@ test_that("single precision trains to the same fit as double", {
 
 test_that("single precision gathers large minibatches from a row copy", {
   set.seed(13)
-  x <- matrix(stats::rnorm(4096 * 256, 3, 2), 4096, 256)
+  # 257 columns and batches of 125 rows: the gather's blocks of 4 x 4 and
+  # the rows and columns beyond them
+  x <- matrix(stats::rnorm(4096 * 257, 3, 2), 4096, 257)
   y <- x[, 1] - x[, 2] + stats::rnorm(4096)
   # The copy: (x - center) / scale in float, row by row.
   center <- colMeans(x)
@@ -183,7 +185,7 @@ test_that("single precision gathers large minibatches from a row copy", {
     old <- options(bbb.row_copy = copy)
     on.exit(options(old))
     set.seed(14)
-    bbb_fit(x, y, hidden = 8, epochs = 2, batch_size = 128,
+    bbb_fit(x, y, hidden = 8, epochs = 2, batch_size = 125,
             precision = "single", threads = threads, verbose = FALSE)
   }
   ref <- fit_with(FALSE, 1L)
