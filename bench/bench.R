@@ -37,6 +37,40 @@ if (!file.exists(openblas)) {
        "BENCH_OPENBLAS")
 }
 blases <- c(reference = "", openblas = openblas)
+preload <- function(blas) if (nzchar(blas)) paste0("LD_PRELOAD=", blas)
+
+# The kernels OpenBLAS picks for this CPU (it prints them with
+# OPENBLAS_VERBOSE=2). Debian 12's OpenBLAS 0.3.21 takes a CPU newer than
+# it knows for a Prescott and runs its SSE3 kernels there: on an Emerald
+# Rapids Xeon, sgemm on (c)'s products ran at 18 GFLOPS instead of the 91
+# of its AVX-512 (SkylakeX) kernels. Then the kernels of the CPU's
+# instruction set are forced for every OpenBLAS process of the bench,
+# PyTorch's too (OPENBLAS_CORETYPE), unless the caller set them.
+openblas_core <- function() {
+  out <- suppressWarnings(system2("env", c("OPENBLAS_VERBOSE=2",
+    preload(openblas), "true"), stdout = TRUE, stderr = TRUE))
+  core <- sub("^Core: ", "", grep("^Core: ", out, value = TRUE))
+  if (length(core)) core[1] else NA_character_
+}
+cpu_flags <- function() {
+  line <- grep("^flags", readLines("/proc/cpuinfo", warn = FALSE),
+               value = TRUE)
+  if (length(line)) strsplit(sub("^[^:]*: ", "", line[1]), " ")[[1]] else
+    character()
+}
+core_note <- ""
+if (!nzchar(Sys.getenv("OPENBLAS_CORETYPE")) &&
+    identical(openblas_core(), "Prescott")) {
+  flags <- cpu_flags()
+  forced <- if (all(c("avx512f", "avx512bw", "avx512dq", "avx512vl") %in%
+                    flags)) "SkylakeX" else
+    if (all(c("avx2", "fma") %in% flags)) "Haswell" else ""
+  if (nzchar(forced)) {
+    Sys.setenv(OPENBLAS_CORETYPE = forced)
+    core_note <- sprintf(" (OPENBLAS_CORETYPE=%s: it took this CPU for a %s)",
+                         forced, "Prescott")
+  }
+}
 results <- Sys.getenv("BENCH_RESULTS", file.path(root, "bench", "results"))
 
 `%||%` <- function(a, b) if (is.null(a)) b else a
@@ -65,8 +99,6 @@ run <- function(cmd, args, env = character()) {
                                                                 collapse = " "))
   parse_json(line[length(line)])
 }
-
-preload <- function(blas) if (nzchar(blas)) paste0("LD_PRELOAD=", blas)
 
 bbb_run <- function(config, threads, precision, blas, row_copy = TRUE) {
   r <- run("Rscript", c(file.path(root, "bench", "bbb_run.R"), config,
@@ -178,6 +210,7 @@ if (!is.null(mem)) {
 
 cat("\nMachine:", sprintf("%d cores", parallel::detectCores()), "|",
     "reference BLAS:", extSoftVersion()[["BLAS"]], "| OpenBLAS:", openblas,
+    paste0("(", openblas_core(), " kernels)", core_note),
     "| load average:", readLines("/proc/loadavg"), "\n\n")
 cat(sprintf("%-3s %-38s %10s %-30s %10s %8s\n", "", "bbb (best setting)",
             "bbb", "PyTorch best (on OpenBLAS)", "PyTorch", "ratio"))
