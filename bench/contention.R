@@ -87,7 +87,8 @@ json <- paste0("{", fmt(res_busy, "busy"), ", ", fmt(res_idle, "idle"),
                              format(Sys.time(), "%Y-%m-%d %H:%M UTC",
                                     tz = "UTC")), "}")
 cat(json, "\n", sep = "")
-# kept with the other results (bench/results/contention.json)
-out_dir <- file.path(dirname(sub("^--file=", "", grep("^--file=",
-  commandArgs(FALSE), value = TRUE)[1L])), "results")
+# kept with the other results (bench/results/contention.json, or the
+# folder BENCH_RESULTS names, as for bench.R)
+out_dir <- Sys.getenv("BENCH_RESULTS", file.path(dirname(sub("^--file=", "",
+  grep("^--file=", commandArgs(FALSE), value = TRUE)[1L])), "results"))
 if (dir.exists(out_dir)) writeLines(json, file.path(out_dir, "contention.json"))
