@@ -34,7 +34,9 @@ int main(int argc, char **argv) {
   bbb_net net = {0};
   net.n_par = P;
   net.estimator = EST_WEIGHT;
-  prior_setup(&net.prior, PRIOR_MIXTURE, 0.5, 1, exp(-6));
+  bbb_prior prior; /* one prior for the whole network (not eb) */
+  prior_setup(&prior, PRIOR_MIXTURE, 0.5, 1, exp(-6));
+  net.prior = &prior;
   bbb_sample smp;
   sample_alloc(&smp, P);
   bbb_work wk = {0};
