@@ -67,8 +67,8 @@ if (!nzchar(Sys.getenv("OPENBLAS_CORETYPE")) &&
     if (all(c("avx2", "fma") %in% flags)) "Haswell" else ""
   if (nzchar(forced)) {
     Sys.setenv(OPENBLAS_CORETYPE = forced)
-    core_note <- sprintf(" (OPENBLAS_CORETYPE=%s: it took this CPU for a %s)",
-                         forced, "Prescott")
+    core_note <- sprintf(paste0(" (OPENBLAS_CORETYPE=%s: it took this CPU ",
+                                "for a Prescott)"), forced)
   }
 }
 results <- Sys.getenv("BENCH_RESULTS", file.path(root, "bench", "results"))

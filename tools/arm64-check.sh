@@ -2,7 +2,7 @@
 # The engine's matrix kernels on arm64, from an x86-64 Debian machine:
 # tools/gemm_check.c cross-compiled with Debian's aarch64 GCC and run
 # under QEMU's user-mode emulation (it checks every kernel the build has,
-# the NEON "vector" one and plain C, against long-double products). Also
+# the NEON "vector" one and plain C, against compensated sums). Also
 # compiles every file of src/ for arm64 with the warnings of R CMD check,
 # so that the package builds there. Installs gcc-aarch64-linux-gnu and
 # qemu-user from Debian when missing.

@@ -46,6 +46,18 @@ typedef struct {
   int ta, tb, m, n, k, beta, epi;
 } job;
 
+/* n values of x in the kernel's precision (float if dbl is 0), and back */
+static void *narrowed(const double *x, size_t n, int dbl) {
+  void *out = malloc(n * (dbl ? sizeof(double) : sizeof(float)));
+  for (size_t i = 0; i < n; i++)
+    if (dbl) ((double *) out)[i] = x[i]; else ((float *) out)[i] = x[i];
+  return out;
+}
+
+static double value_at(const void *x, size_t i, int dbl) {
+  return dbl ? ((const double *) x)[i] : ((const float *) x)[i];
+}
+
 /* One product by kernel kr in float (dbl 0) or double on 1 and 2 threads;
  * exits with status 1 unless it is within the bound and the same on
  * both. */
@@ -55,25 +67,18 @@ static void check(const gemm_kernel *kr, int dbl, job j) {
   size_t na = (size_t) m * k, nb = (size_t) k * n, nc = (size_t) ldc * n;
   double *a = malloc(na * sizeof *a), *b = malloc(nb * sizeof *b);
   double *c = malloc(nc * sizeof *c), *e = malloc(nc * sizeof *e);
+  double *c_in = malloc(nc * sizeof *c_in);
   for (size_t i = 0; i < na; i++) a[i] = draw();
   for (size_t i = 0; i < nb; i++) b[i] = draw();
-  for (size_t i = 0; i < nc; i++) c[i] = draw(), e[i] = draw();
-  size_t sz = dbl ? sizeof(double) : sizeof(float);
-  void *out[2];
+  for (size_t i = 0; i < nc; i++) {
+    c[i] = draw(), e[i] = draw();
+    c_in[i] = j.beta ? c[i] : NAN; /* beta 0: C is never read */
+  }
+  void *A = narrowed(a, na, dbl), *B = narrowed(b, nb, dbl);
+  void *E = narrowed(e, nc, dbl), *out[2];
   for (int t = 0; t < 2; t++) {
     int threads = t + 1;
-    void *A = malloc(na * sz), *B = malloc(nb * sz), *C = malloc(nc * sz);
-    void *E = malloc(nc * sz);
-    for (size_t i = 0; i < na; i++)
-      if (dbl) ((double *) A)[i] = a[i]; else ((float *) A)[i] = a[i];
-    for (size_t i = 0; i < nb; i++)
-      if (dbl) ((double *) B)[i] = b[i]; else ((float *) B)[i] = b[i];
-    for (size_t i = 0; i < nc; i++) {
-      /* beta 0: C is never read, so NaN must not show */
-      double ci = j.beta ? c[i] : NAN;
-      if (dbl) ((double *) C)[i] = ci, ((double *) E)[i] = e[i];
-      else ((float *) C)[i] = ci, ((float *) E)[i] = e[i];
-    }
+    void *C = narrowed(c_in, nc, dbl);
     void *ws = malloc(dbl ? gemm_ws_bytes_with_d(kr, m, n, k, threads) :
                       gemm_ws_bytes_with_f(kr, m, n, k, threads));
     if (dbl)
@@ -83,8 +88,9 @@ static void check(const gemm_kernel *kr, int dbl, job j) {
       gemm_epi_with_f(kr, j.epi, E, j.ta, j.tb, m, n, k, A, lda, B, ldb,
                       j.beta, C, ldc, threads, ws);
     out[t] = C;
-    free(A); free(B); free(E); free(ws);
+    free(ws);
   }
+  free(A); free(B); free(E); free(c_in);
   double u = dbl ? 0x1p-53 : 0x1p-24;
   for (int col = 0; col < n; col++)
     for (int i = 0; i < m; i++) {
@@ -106,8 +112,7 @@ static void check(const gemm_kernel *kr, int dbl, job j) {
       } else if (j.epi == GEMM_RELU_MASK) {
         ref = e[at] > 0 ? ref : 0;
       }
-      double got = dbl ? ((double *) out[0])[at] : ((float *) out[0])[at];
-      double got2 = dbl ? ((double *) out[1])[at] : ((float *) out[1])[at];
+      double got = value_at(out[0], at, dbl), got2 = value_at(out[1], at, dbl);
       if (!(fabs(got - ref) <= (k + 3) * u * mag) ||
           memcmp(&got, &got2, sizeof got)) {
         printf("FAIL %s %s ta %d tb %d %d x %d x %d beta %d epi %d at "
