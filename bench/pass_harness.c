@@ -6,12 +6,11 @@
  * From the package's root:
  *
  *   gcc -O2 -fopenmp $(R CMD config --cppflags) -Isrc bench/pass_harness.c \
- *     src/rng.c src/prior.c -o /tmp/pass_harness $(R CMD config --ldflags)
+ *     src/rng.c src/prior.c src/sqrt_block.c -o /tmp/pass_harness \
+ *     $(R CMD config --ldflags)
  *   /tmp/pass_harness [n_par]
  *
- * Adding -fno-math-errno (which lets GCC vectorise sqrtf) and replacing
- * the body of vsqrtf in src/vmath.h by `return sqrtf(x);` measures the
- * hardware square root in place of Newton's iteration. */
+ * Adding -DBBB_MAX_AVX2 measures the AVX2 code on an AVX-512 CPU. */
 #define BBB_SINGLE
 #define R_NO_REMAP
 #include <R.h>
@@ -19,6 +18,7 @@
 #include <stdlib.h>
 #include <time.h>
 #include "bbb.h"
+#include "sqrt_block.h"
 static real *real_zeros(size_t n) { return calloc(n, sizeof(real)); }
 #include "optim.c"
 #include "posterior.c"
@@ -31,6 +31,7 @@ static double now(void) {
 
 int main(int argc, char **argv) {
   int P = argc > 1 ? atoi(argv[1]) : 478410, steps = 300;
+  sqrt_block_init();
   bbb_net net = {0};
   net.n_par = P;
   net.estimator = EST_WEIGHT;

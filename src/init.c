@@ -5,6 +5,7 @@
 #include <R_ext/Rdynload.h>
 #include "blas.h"
 #include "gemm.h"
+#include "sqrt_block.h"
 #include "threads.h"
 
 SEXP bbb_train(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
@@ -41,6 +42,7 @@ static const R_CallMethodDef call_methods[] = {
 
 void R_init_bbb(DllInfo *dll) {
   gemm_init();
+  sqrt_block_init();
   blas_init();
   R_registerRoutines(dll, NULL, call_methods, NULL, NULL);
   R_useDynamicSymbols(dll, FALSE);

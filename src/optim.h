@@ -29,17 +29,28 @@ BBB_API void optim_step_setup(const bbb_optim *o, double t, bbb_step *st);
 BBB_API int optim_update_one(const bbb_step *st, real *theta, real *m,
                              real *v, double g);
 
+/* Adam's moments m and v for gradient g. */
+VINLINE void adam_moments(const bbb_step *st, real *m, real *v, real g) {
+  *m = st->b1 * *m + (1 - st->b1) * g;
+  *v = st->b2 * *v + (1 - st->b2) * g * g;
+}
+
+/* Adam's new theta from the new moments: m and the square root of v
+ * (taken by the caller: the pass over the parameters takes them a block
+ * at a time, sqrt_block.h). */
+VINLINE real adam_theta(const bbb_step *st, real theta, real m,
+                        real sqrt_v) {
+  return theta - st->step * m / (sqrt_v + st->eps);
+}
+
 /* Updates theta, m and v for gradient g; returns a value that is finite
  * exactly when the new theta and optimiser state are finite. */
 VINLINE real optim_apply(const bbb_step *st, real *theta, real *m,
                          real *v, real g) {
   if (st->adam) {
-    real mj = st->b1 * *m + (1 - st->b1) * g;
-    real vj = st->b2 * *v + (1 - st->b2) * g * g;
-    *m = mj;
-    *v = vj;
-    *theta = *theta - st->step * mj / (real_sqrt(vj) + st->eps);
-    return *theta + vj;
+    adam_moments(st, m, v, g);
+    *theta = adam_theta(st, *theta, *m, real_sqrt(*v));
+    return *theta + *v;
   }
   real mj = st->momentum * *m + g;
   *m = mj;

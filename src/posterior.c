@@ -9,7 +9,8 @@
  *
  * The pass over the parameters after a backward pass is fused: gradient,
  * optimiser update and, when it is reported, the KL term of the draw in
- * one loop (posterior_pass), then the new sigma
+ * one loop (posterior_pass; with Adam two, over blocks that fit in L1,
+ * around the square roots of the second moments), then the new sigma
  * (posterior_scales) and the next weight draw (posterior_draw) while the
  * chunk is still in cache. sigma is computed by posterior_scales only, so
  * that it has the same bits whether a step follows another in the same
@@ -27,6 +28,7 @@
 #include "prior.h"
 #include "rng.h"
 #include "scratch.h"
+#include "sqrt_block.h"
 #include "vmath.h"
 
 /* Let GCC vectorise loops with selects (see vmath.h). Scoped to this
@@ -161,77 +163,156 @@ VINLINE real kl_term(int kind, const bbb_rprior *p, real mu, real w,
 
 enum { PASS_ADD = 0, PASS_UPDATE = 1, PASS_ADD_UPDATE = 2 };
 
+/* What the pass needs of the network, the sample and the step, in local
+ * copies: the stores to the parameters (also reals) could alias *st, and
+ * the compiler would reload its fields every iteration. */
+typedef struct {
+  int P, local;
+  const real *sigma, *sig, *eps, *w, *gw, *gsig;
+  const double *keep;
+  bbb_rprior pr;
+  bbb_step sl, sr; /* the mu's step and the rho's, scaled by rho_rate
+                      (its moments still accumulate) */
+  real klw, sc;
+} pass_ctx;
+
+typedef struct {
+  real gm, gr; /* d/dmu, d/drho, scaled and with what g held if asked */
+  real kl;     /* the KL term of the draw, if asked (else 0) */
+  real keep;   /* 0 for a pruned parameter, else 1 */
+} pterm;
+
+/* The gradient of parameter j for the current sample and, with with_kl,
+ * its KL term (of the draw before the update, in the engine's precision;
+ * the caller sums them in double). */
+VINLINE pterm pass_term(int kind, int mode, int masked, int with_kl,
+                        const pass_ctx *c, const real *mu, const real *rho,
+                        const real *g, int j) {
+  const bbb_rprior *p = &c->pr;
+  pterm t;
+  t.keep = masked ? (real) c->keep[j] : 1;
+  /* the mixture's one exponential, shared by gradient and KL term */
+  real d = 0, e = 0;
+  if (kind == PRIOR_MIXTURE) {
+    d = mixture_d(p, c->w[j]);
+    e = real_exp_neg(d < 0 ? d : -d);
+  }
+  t.kl = 0;
+  if (with_kl) {
+    real term = kl_term(kind, p, mu[j], c->w[j], c->eps[j], rho[j],
+                        c->sigma[j], d, e);
+    t.kl = t.keep > 0 ? term : 0;
+  }
+  pgrad q;
+  if (kind == PRIOR_MIXTURE) {
+    q = grad_mixture(p, t.keep, c->gw[j], c->w[j], c->eps[j], c->sigma[j],
+                     c->sig[j], c->klw, d, e);
+  } else {
+    real gs = c->local ? c->gsig[j] : c->gw[j] * c->eps[j];
+    q = grad_gaussian(p, t.keep, c->gw[j], gs, mu[j], c->sigma[j],
+                      c->sig[j], c->klw);
+  }
+  t.gm = q.gm;
+  t.gr = q.gr;
+  if (mode == PASS_ADD_UPDATE) {
+    t.gm += g[j];
+    t.gr += g[c->P + j];
+  }
+  if (mode != PASS_ADD) {
+    t.gm *= c->sc;
+    t.gr *= c->sc;
+  }
+  return t;
+}
+
+/* A pruned parameter does not move: mean exactly zero, rho kept. */
+VINLINE void pass_keep(real keep, real *mu, real *rho, real rho_old) {
+  *mu *= keep;
+  *rho = keep > 0 ? *rho : rho_old;
+}
+
 /* The loop of posterior_pass for one prior, mode, whether a mask is read,
  * whether the KL term is summed and whether the optimiser is Adam
  * (compile-time constants in the callers below, so each gets its own
  * vectorised loop: with the optimiser's kind read at run time, GCC stores
- * Adam's second moment by a masked store, which is slow on AMD CPUs). */
+ * Adam's second moment by a masked store, which is slow on AMD CPUs).
+ * Adam goes by blocks: gradients and moments in one loop, the square roots
+ * of the second moments by the CPU's instruction (sqrt_block.h), then the
+ * new parameters. */
 VINLINE void pass_loop(int kind, int mode, int masked, int with_kl, int adam,
                        const bbb_net *net, const bbb_prior *prior,
                        const bbb_step *st, double kl_w,
                        double scale, real *theta, real *m, real *v,
                        bbb_sample *smp, const bbb_work *wk, real *g,
                        int from, int to, double *check, double *kl) {
-  int P = net->n_par, local = net->estimator == EST_LOCAL;
-  real *mu = theta, *rho = theta + P;
-  const real *sigma = smp->sigma, *sig = smp->sig;
-  const real *eps = smp->eps, *w = smp->w, *gw = wk->gmu, *gsig = wk->gsig;
-  const double *keep = net->mask;
-  bbb_rprior pr = prior_real(prior);
-  const bbb_rprior *p = &pr;
-  /* a local copy: the stores to the parameters (also reals) could alias
-   * *st, and the compiler would reload its fields every iteration */
+  pass_ctx c;
+  c.P = net->n_par;
+  c.local = net->estimator == EST_LOCAL;
+  c.sigma = smp->sigma;
+  c.sig = smp->sig;
+  c.eps = smp->eps;
+  c.w = smp->w;
+  c.gw = wk->gmu;
+  c.gsig = wk->gsig;
+  c.keep = net->mask;
+  c.pr = prior_real(prior);
   bbb_step sl = {0};
   if (st) sl = *st;
   sl.adam = adam;
-  /* the rho's step, scaled by rho_rate (its moments still accumulate) */
-  bbb_step sr = sl;
-  sr.step *= sl.rho_rate;
-  sr.lr *= sl.rho_rate;
-  real klw = (real) kl_w, sc = (real) scale;
+  c.sl = sl;
+  c.sr = sl;
+  c.sr.step *= sl.rho_rate;
+  c.sr.lr *= sl.rho_rate;
+  c.klw = (real) kl_w;
+  c.sc = (real) scale;
+  int P = c.P;
+  real *mu = theta, *rho = theta + P;
   real chk = 0;
   double klsum = 0;
+  if (mode == PASS_ADD || !adam) {
 #ifdef _OPENMP
 #pragma omp simd reduction(+ : chk, klsum)
 #endif
-  for (int j = from; j < to; j++) {
-    real kj = masked ? (real) keep[j] : 1;
-    /* the mixture's one exponential, shared by gradient and KL term */
-    real d = 0, e = 0;
-    if (kind == PRIOR_MIXTURE) {
-      d = mixture_d(p, w[j]);
-      e = real_exp_neg(d < 0 ? d : -d);
-    }
-    /* of the draw before the update, each term in the engine's
-     * precision, summed in double */
-    if (with_kl) {
-      real term = kl_term(kind, p, mu[j], w[j], eps[j], rho[j], sigma[j], d,
-                          e);
-      klsum += kj > 0 ? term : 0;
-    }
-    pgrad q;
-    if (kind == PRIOR_MIXTURE) {
-      q = grad_mixture(p, kj, gw[j], w[j], eps[j], sigma[j], sig[j], klw, d,
-                       e);
-    } else {
-      real gs = local ? gsig[j] : gw[j] * eps[j];
-      q = grad_gaussian(p, kj, gw[j], gs, mu[j], sigma[j], sig[j], klw);
-    }
-    if (mode == PASS_ADD) {
-      g[j] += q.gm;
-      g[P + j] += q.gr;
-    } else {
-      real gm = q.gm, gr = q.gr;
-      if (mode == PASS_ADD_UPDATE) {
-        gm += g[j];
-        gr += g[P + j];
+    for (int j = from; j < to; j++) {
+      pterm t = pass_term(kind, mode, masked, with_kl, &c, mu, rho, g, j);
+      klsum += t.kl;
+      if (mode == PASS_ADD) {
+        g[j] += t.gm;
+        g[P + j] += t.gr;
+      } else {
+        real rho_old = rho[j];
+        chk += optim_apply(&c.sl, &mu[j], &m[j], &v[j], t.gm) * 0;
+        chk += optim_apply(&c.sr, &rho[j], &m[P + j], &v[P + j], t.gr) * 0;
+        pass_keep(t.keep, &mu[j], &rho[j], rho_old);
       }
-      real rho_old = rho[j];
-      chk += optim_apply(&sl, &mu[j], &m[j], &v[j], gm * sc) * 0;
-      chk += optim_apply(&sr, &rho[j], &m[P + j], &v[P + j], gr * sc) * 0;
-      /* a pruned parameter does not move: mean exactly zero, rho kept */
-      mu[j] *= kj;
-      rho[j] = kj > 0 ? rho[j] : rho_old;
+    }
+  } else {
+    real root[2 * SQRT_BLOCK];
+    for (int b = from; b < to; b += SQRT_BLOCK) {
+      int e = to - b < SQRT_BLOCK ? to : b + SQRT_BLOCK;
+#ifdef _OPENMP
+#pragma omp simd reduction(+ : klsum)
+#endif
+      for (int j = b; j < e; j++) {
+        pterm t = pass_term(kind, mode, masked, with_kl, &c, mu, rho, g, j);
+        klsum += t.kl;
+        adam_moments(&c.sl, &m[j], &v[j], t.gm);
+        adam_moments(&c.sr, &m[P + j], &v[P + j], t.gr);
+      }
+      real_sqrt_block(root, v + b, e - b);
+      real_sqrt_block(root + SQRT_BLOCK, v + P + b, e - b);
+#ifdef _OPENMP
+#pragma omp simd reduction(+ : chk)
+#endif
+      for (int j = b; j < e; j++) {
+        real rho_old = rho[j];
+        real root_mu = root[j - b], root_rho = root[SQRT_BLOCK + j - b];
+        mu[j] = adam_theta(&c.sl, mu[j], m[j], root_mu);
+        rho[j] = adam_theta(&c.sr, rho[j], m[P + j], root_rho);
+        /* finite exactly when theta, m and v are */
+        chk += (mu[j] + root_mu) * 0 + (rho[j] + root_rho) * 0;
+        pass_keep(masked ? (real) c.keep[j] : 1, &mu[j], &rho[j], rho_old);
+      }
     }
   }
   *check = chk;
