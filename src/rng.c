@@ -8,6 +8,7 @@
 #include <string.h>
 #include "bbb.h"
 #include "rng.h"
+#include "sqrt_block.h"
 #include "vmath.h"
 
 /* Let GCC vectorise loops with selects (see vmath.h), in this file's
@@ -86,37 +87,56 @@ static inline void vrng_next(bbb_vrng *r, uint64_t *out) {
   }
 }
 
-/* n normals in single precision: each 64-bit draw gives two 32-bit
- * uniforms, and u1 = (k + 1/2) 2^-32 (at most 1) reaches 6.7 standard
- * deviations in the tails. Float arithmetic gives the vectors twice the
- * lanes of double and the polynomials half the terms. */
+/* n normals in single precision, by Box and Muller (1958): a pair from
+ * two uniforms u1 in (0, 1] and t in [-1/2, 1/2] is sqrt(-2 log u1) times
+ * cos and sin of 2 pi t. Each 64-bit draw gives two 32-bit uniforms, and
+ * u1 = (k + 1/2) 2^-32 (at most 1) reaches 6.7 standard deviations in the
+ * tails. Float arithmetic gives the vectors twice the lanes of double and
+ * the polynomials half the terms. Blocks of SQRT_BLOCK pairs: cos and sin
+ * go to x and -2 log u1 to a buffer, whose square roots the CPU's
+ * instruction takes (sqrt_block.h), then x is scaled by them. */
 BBB_SIMD_CLONES
 void vrng_norm_fill(bbb_vrng *r, float *x, int n) {
   enum { W = 2 * BBB_LANES };
   uint64_t a[BBB_LANES], b[BBB_LANES];
   uint32_t ua[W], ub[W];
-  float z1[W], z2[W];
-  for (int k = 0; k < n; k += 2 * W) {
-    vrng_next(r, a);
-    vrng_next(r, b);
-    memcpy(ua, a, sizeof ua);
-    memcpy(ub, b, sizeof ub);
+  float c[W], s[W], radius[SQRT_BLOCK];
+  for (int k0 = 0; k0 < n; k0 += 2 * SQRT_BLOCK) {
+    int end = n - k0 < 2 * SQRT_BLOCK ? n : k0 + 2 * SQRT_BLOCK;
+    /* pair g * W + l of the block: normals k0 + 2 W g + l and W after */
+    int pairs = 0;
+    for (int k = k0; k < end; k += 2 * W, pairs += W) {
+      vrng_next(r, a);
+      vrng_next(r, b);
+      memcpy(ua, a, sizeof ua);
+      memcpy(ub, b, sizeof ub);
 #ifdef _OPENMP
 #pragma omp simd
 #endif
-    for (int l = 0; l < W; l++) {
-      float second;
-      float u1 = (float) ua[l] * 0x1p-32f + 0x1p-33f;
-      u1 = u1 < 1.0f ? u1 : 1.0f;
-      z1[l] = vbox_mullerf(u1, (float) ub[l] * 0x1p-32f - 0.5f, &second);
-      z2[l] = second;
+      for (int l = 0; l < W; l++) {
+        float u1 = (float) ua[l] * 0x1p-32f + 0x1p-33f;
+        u1 = u1 < 1.0f ? u1 : 1.0f;
+        radius[pairs + l] = -2 * vlogf(u1);
+        c[l] = vcos_sin_turnf((float) ub[l] * 0x1p-32f - 0.5f, &s[l]);
+      }
+      int left = end - k;
+      if (left >= 2 * W) {
+        memcpy(x + k, c, sizeof c);
+        memcpy(x + k + W, s, sizeof s);
+      } else {
+        for (int l = 0; l < left; l++) x[k + l] = l < W ? c[l] : s[l - W];
+      }
     }
-    int left = n - k;
-    if (left >= 2 * W) {
-      memcpy(x + k, z1, sizeof z1);
-      memcpy(x + k + W, z2, sizeof z2);
-    } else {
-      for (int l = 0; l < left; l++) x[k + l] = l < W ? z1[l] : z2[l - W];
+    sqrt_block_f(radius, radius, pairs);
+    for (int k = k0, g = 0; k < end; k += 2 * W, g += W) {
+      if (end - k >= 2 * W) {
+        for (int l = 0; l < W; l++) {
+          x[k + l] *= radius[g + l];
+          x[k + W + l] *= radius[g + l];
+        }
+      } else {
+        for (int l = 0; l < end - k; l++) x[k + l] *= radius[g + l % W];
+      }
     }
   }
 }

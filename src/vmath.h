@@ -253,22 +253,23 @@ VINLINE float vcos_smallf(float a) {
   return 1 + z * p;
 }
 
-/* A standard normal pair from two uniforms (Box and Muller 1958):
- * u1 in (0, 1], t in [-1/2, 1/2]: r = sqrt(-2 log u1) times cos and sin of
- * 2 pi t. The angle is reduced to a quarter turn: 4t = n + f with n the
- * nearest integer and |f| <= 1/2, so the angle pi f / 2 is within pi / 4,
- * and the quadrant n mod 4 swaps and negates sin and cos. */
-VINLINE float vbox_mullerf(float u1, float t, float *second) {
+/* cos(2 pi t) and, in *sin_t, sin(2 pi t) for t in [-1/2, 1/2]: the
+ * angle is reduced to a quarter turn, 4t = n + f with n the nearest
+ * integer and |f| <= 1/2, so the angle pi f / 2 is within pi / 4, and the
+ * quadrant n mod 4 swaps sin and cos (odd n) and flips their signs (by
+ * the sign bit: selects of negated values made GCC compute the
+ * polynomials once for each quadrant). */
+VINLINE float vcos_sin_turnf(float t, float *sin_t) {
   const float shift = 0x1.8p23f;
-  float r = vsqrtf(-2 * vlogf(u1));
   float q = 4 * t, big = q + shift;
-  int quadrant = (int) (float_to_bits(big) & 3);
+  uint32_t quadrant = float_to_bits(big) & 3;
   float a = (q - (big - shift)) * 1.57079633f;
   float s = vsin_smallf(a), c = vcos_smallf(a);
-  float sin_t = quadrant == 0 ? s : quadrant == 1 ? c : quadrant == 2 ? -s : -c;
-  float cos_t = quadrant == 0 ? c : quadrant == 1 ? -s : quadrant == 2 ? -c : s;
-  *second = r * sin_t;
-  return r * cos_t;
+  int swap = quadrant & 1;
+  uint32_t sin_sign = (quadrant & 2) << 30, cos_sign = ((quadrant + 1) & 2)
+    << 30;
+  *sin_t = bits_to_float(float_to_bits(swap ? c : s) ^ sin_sign);
+  return bits_to_float(float_to_bits(swap ? s : c) ^ cos_sign);
 }
 
 /* The functions of the engine's precision (real, bbb.h): float in the
