@@ -15,6 +15,7 @@
 #include "predict.h"
 #include "posterior.h"
 #include "prior.h"
+#include "sqrt_block.h"
 #include "rng.h"
 #include "scratch.h"
 #include "threads.h"
@@ -625,6 +626,27 @@ SEXP bbb_rnorm(SEXP n_) {
   for (int i = 0; i < n; i++) REAL(out)[i] = f[i];
   UNPROTECT(1);
   return out;
+}
+
+/* sqrt(x) by the version of sqrt_block.c named `version`, in double or
+ * (single) in float, for the tests; NULL if this build or CPU has no such
+ * version. */
+SEXP bbb_sqrt_block(SEXP x, SEXP version, SEXP single_) {
+  if (TYPEOF(x) != REALSXP || XLENGTH(x) > SQRT_BLOCK)
+    Rf_error("'x' must be a double vector of length at most %d",
+             SQRT_BLOCK);
+  if (TYPEOF(version) != STRSXP || XLENGTH(version) != 1 ||
+      STRING_ELT(version, 0) == NA_STRING)
+    Rf_error("'version' must be one string");
+  if (TYPEOF(single_) != LGLSXP || XLENGTH(single_) != 1 ||
+      LOGICAL(single_)[0] == NA_LOGICAL)
+    Rf_error("'single' must be TRUE or FALSE");
+  int n = (int) XLENGTH(x);
+  SEXP out = PROTECT(Rf_allocVector(REALSXP, n));
+  int ok = sqrt_block_with(CHAR(STRING_ELT(version, 0)), LOGICAL(single_)[0],
+                           REAL(out), REAL(x), n);
+  UNPROTECT(1);
+  return ok ? out : R_NilValue;
 }
 
 /* OpenBLAS's thread count (0 for another BLAS), for the tests. */

@@ -20,6 +20,7 @@ SEXP bbb_col_stats(SEXP);
 SEXP bbb_design_rows(SEXP, SEXP, SEXP);
 SEXP bbb_unpack_theta(SEXP, SEXP, SEXP);
 SEXP bbb_blas_threads(void);
+SEXP bbb_sqrt_block(SEXP, SEXP, SEXP);
 SEXP bbb_gemm(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP,
               SEXP);
 
@@ -37,6 +38,7 @@ static const R_CallMethodDef call_methods[] = {
   {"bbb_unpack_theta", (DL_FUNC) &bbb_unpack_theta, 3},
   {"bbb_blas_threads", (DL_FUNC) &bbb_blas_threads, 0},
   {"bbb_gemm", (DL_FUNC) &bbb_gemm, 11},
+  {"bbb_sqrt_block", (DL_FUNC) &bbb_sqrt_block, 3},
   {NULL, NULL, 0}
 };
 

@@ -61,14 +61,50 @@ void sqrt_block_init(void) {
 
 void sqrt_block_f(float *y, const float *x, int n) { best_f(y, x, n); }
 void sqrt_block_d(double *y, const double *x, int n) { best_d(y, x, n); }
-#else
-void sqrt_block_init(void) {}
+#endif
 
-void sqrt_block_f(float *y, const float *x, int n) {
+static void newton_f(float *y, const float *x, int n) {
   for (int i = 0; i < n; i++) y[i] = vsqrtf(x[i]);
 }
 
-void sqrt_block_d(double *y, const double *x, int n) {
+static void newton_d(double *y, const double *x, int n) {
   for (int i = 0; i < n; i++) y[i] = vsqrt(x[i]);
 }
+
+#ifndef SQRT_X86
+void sqrt_block_init(void) {}
+void sqrt_block_f(float *y, const float *x, int n) { newton_f(y, x, n); }
+void sqrt_block_d(double *y, const double *x, int n) { newton_d(y, x, n); }
 #endif
+
+int sqrt_block_with(const char *name, int single, double *y, const double *x,
+                    int n) {
+  void (*f)(float *, const float *, int) = NULL;
+  void (*d)(double *, const double *, int) = NULL;
+  if (!strcmp(name, "newton")) {
+    f = newton_f;
+    d = newton_d;
+  }
+#ifdef SQRT_X86
+  if (!strcmp(name, "sse")) {
+    f = sqrt128_f;
+    d = sqrt128_d;
+  } else if (!strcmp(name, "avx") && __builtin_cpu_supports("avx")) {
+    f = sqrt256_f;
+    d = sqrt256_d;
+  } else if (!strcmp(name, "avx512") && __builtin_cpu_supports("avx512f")) {
+    f = sqrt512_f;
+    d = sqrt512_d;
+  }
+#endif
+  if (!f || n < 0 || n > SQRT_BLOCK) return 0;
+  if (single) {
+    float fx[SQRT_BLOCK], fy[SQRT_BLOCK];
+    for (int i = 0; i < n; i++) fx[i] = (float) x[i];
+    f(fy, fx, n);
+    for (int i = 0; i < n; i++) y[i] = fy[i];
+  } else {
+    d(y, x, n);
+  }
+  return 1;
+}

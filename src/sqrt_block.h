@@ -23,6 +23,12 @@ void sqrt_block_init(void);
 void sqrt_block_f(float *y, const float *x, int n);
 void sqrt_block_d(double *y, const double *x, int n);
 
+/* The same by the version named, for the tests: "sse", "avx", "avx512"
+ * (x86-64) or "newton" (everywhere); 0 if this build or CPU has none
+ * such, else 1 with y set. */
+int sqrt_block_with(const char *name, int single, double *y, const double *x,
+                    int n);
+
 #ifdef BBB_SINGLE
 #define real_sqrt_block sqrt_block_f
 #else

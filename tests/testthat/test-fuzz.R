@@ -129,7 +129,9 @@ fuzz_child <- function(n_iter, seed, log_file) {
                     beta = FALSE, single = FALSE, threads = 2L,
                     kernel = NULL, epi = 1L, e = c(-3, 0.5)),
     bbb_design_rows = list(x = matrix(as.double(1:6), 3L, 2L),
-                           center = c(1, 2), scale = c(1, 0.5))
+                           center = c(1, 2), scale = c(1, 0.5)),
+    bbb_sqrt_block = list(x = c(4, 2, 0.25), version = "sse",
+                          single = FALSE)
   )
   for (name in names(arity)[arity == 0L]) fallback[[name]] <- list()
   bases <- list()
