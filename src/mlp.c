@@ -26,7 +26,6 @@
 #include "scratch.h"
 #include "threads.h"
 #include "vmath.h"
-#include "vshuffle.h"
 
 /* Let GCC vectorise loops with selects (see vmath.h). Scoped to this
  * file's functions (single.c includes it beside others); the inline
@@ -181,9 +180,13 @@ static void add_bias(real *z, const real *b, int rows, int n) {
 
 /* Column sums, with sixteen running sums per column (one per lane of the
  * widest vector) added up at the end in a fixed tree (lane l + lane l + 8,
- * then l + 4, then (0 + 2) + (1 + 3)): one running sum is a chain of
- * dependent additions, and an OpenMP reduction has a fixed cost per loop
- * that dominates on the short columns of small batches. */
+ * then l + 4, then (0 + 2) + (1 + 3)), the same on every CPU: one running
+ * sum is a chain of dependent additions, and an OpenMP reduction has a
+ * fixed cost per loop that dominates on the short columns of small
+ * batches. Column by column, the running sums stay in registers and the
+ * CPU overlaps the columns' chains itself (sixteen columns at a time with
+ * vector shuffles for the tree spilled AVX2's registers: five times
+ * slower on 33 columns of 112 rows). */
 enum { SUM_LANES = 16 };
 
 static real col_sum_tail(const real *dj, int full, int rows) {
@@ -192,75 +195,10 @@ static real col_sum_tail(const real *dj, int full, int rows) {
   return tail;
 }
 
-#if defined(__GNUC__) || defined(__clang__)
-typedef real sum_v __attribute__((vector_size(SUM_LANES * sizeof(real))));
-#ifdef BBB_SINGLE
-typedef int32_t sum_int;
-#else
-typedef int64_t sum_int;
-#endif
-typedef sum_int sum_i __attribute__((vector_size(SUM_LANES * sizeof(real))));
-#define SUM_SHUFFLE(u, w, ...) VSHUFFLE(sum_i, u, w, __VA_ARGS__)
-/* unrolled, so that the sixteen sums stay in registers */
-#define SUM_UNROLL _Pragma("GCC unroll 16")
-/* Sixteen columns at once: the tree's levels as vector additions of
- * shuffled pairs (each level halves the vectors), so the same sums as
- * column by column, in a sixteenth of the steps. */
-BBB_SIMD_CLONES
-static void col_sums16(const real *d, int rows, real *out) {
-  int full = rows - rows % SUM_LANES;
-  sum_v acc[16];
-  SUM_UNROLL
-  for (int j = 0; j < 16; j++) acc[j] = (sum_v) {0};
-  /* the columns' sums side by side: sixteen independent chains */
-  for (int i = 0; i < full; i += SUM_LANES) {
-    SUM_UNROLL
-    for (int j = 0; j < 16; j++) {
-      sum_v x;
-      memcpy(&x, d + (size_t) j * rows + i, sizeof x);
-      acc[j] += x;
-    }
-  }
-  SUM_UNROLL
-  for (int q = 0; q < 8; q++)   /* lanes l + l + 8, two columns a vector */
-    acc[q] = SUM_SHUFFLE(acc[2 * q], acc[2 * q + 1], 0, 1, 2, 3, 4, 5, 6, 7,
-                         16, 17, 18, 19, 20, 21, 22, 23) +
-      SUM_SHUFFLE(acc[2 * q], acc[2 * q + 1], 8, 9, 10, 11, 12, 13, 14, 15,
-                  24, 25, 26, 27, 28, 29, 30, 31);
-  SUM_UNROLL
-  for (int q = 0; q < 4; q++)   /* l + l + 4, four columns */
-    acc[q] = SUM_SHUFFLE(acc[2 * q], acc[2 * q + 1], 0, 1, 2, 3, 8, 9, 10,
-                         11, 16, 17, 18, 19, 24, 25, 26, 27) +
-      SUM_SHUFFLE(acc[2 * q], acc[2 * q + 1], 4, 5, 6, 7, 12, 13, 14, 15,
-                  20, 21, 22, 23, 28, 29, 30, 31);
-  SUM_UNROLL
-  for (int q = 0; q < 2; q++)   /* 0 + 2 and 1 + 3, eight columns */
-    acc[q] = SUM_SHUFFLE(acc[2 * q], acc[2 * q + 1], 0, 1, 4, 5, 8, 9, 12,
-                         13, 16, 17, 20, 21, 24, 25, 28, 29) +
-      SUM_SHUFFLE(acc[2 * q], acc[2 * q + 1], 2, 3, 6, 7, 10, 11, 14, 15,
-                  18, 19, 22, 23, 26, 27, 30, 31);
-  sum_v sums = SUM_SHUFFLE(acc[0], acc[1], 0, 2, 4, 6, 8, 10, 12, 14, 16,
-                           18, 20, 22, 24, 26, 28, 30) +
-    SUM_SHUFFLE(acc[0], acc[1], 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23,
-                25, 27, 29, 31);
-  sum_v tail;
-  SUM_UNROLL
-  for (int j = 0; j < 16; j++)
-    tail[j] = col_sum_tail(d + (size_t) j * rows, full, rows);
-  sums += tail;
-  memcpy(out, &sums, sizeof sums);
-}
-#define COL_SUMS16 1
-#endif
-
 BBB_SIMD_CLONES
 static void col_sums(const real *d, int rows, int n, real *out) {
-  int full = rows - rows % SUM_LANES, j = 0;
-#ifdef COL_SUMS16
-  for (; j + 16 <= n; j += 16)
-    col_sums16(d + (size_t) j * rows, rows, out + j);
-#endif
-  for (; j < n; j++) {
+  int full = rows - rows % SUM_LANES;
+  for (int j = 0; j < n; j++) {
     const real *dj = d + (size_t) j * rows;
     real acc[SUM_LANES] = {0};
     for (int i = 0; i < full; i += SUM_LANES) {

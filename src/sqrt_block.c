@@ -12,6 +12,9 @@
 #include <immintrin.h>
 #endif
 
+typedef void (*sqrt_f_fn)(float *, const float *, int);
+typedef void (*sqrt_d_fn)(double *, const double *, int);
+
 /* Whole vectors by the instruction, the tail through a zero-padded
  * vector (so that no lane reads past x). */
 #define DEFINE_SQRT(name, T, VT, VL, load, store, op, attr)             \
@@ -40,8 +43,6 @@ DEFINE_SQRT(sqrt512_f, float, __m512, 16, _mm512_loadu_ps, _mm512_storeu_ps,
 DEFINE_SQRT(sqrt512_d, double, __m512d, 8, _mm512_loadu_pd,
             _mm512_storeu_pd, _mm512_sqrt_pd,
             __attribute__((target("avx512f"))))
-typedef void (*sqrt_f_fn)(float *, const float *, int);
-typedef void (*sqrt_d_fn)(double *, const double *, int);
 static sqrt_f_fn best_f = sqrt128_f;
 static sqrt_d_fn best_d = sqrt128_d;
 
@@ -79,8 +80,8 @@ void sqrt_block_d(double *y, const double *x, int n) { newton_d(y, x, n); }
 
 int sqrt_block_with(const char *name, int single, double *y, const double *x,
                     int n) {
-  void (*f)(float *, const float *, int) = NULL;
-  void (*d)(double *, const double *, int) = NULL;
+  sqrt_f_fn f = NULL;
+  sqrt_d_fn d = NULL;
   if (!strcmp(name, "newton")) {
     f = newton_f;
     d = newton_d;
@@ -99,7 +100,7 @@ int sqrt_block_with(const char *name, int single, double *y, const double *x,
 #endif
   if (!f || n < 0 || n > SQRT_BLOCK) return 0;
   if (single) {
-    float fx[SQRT_BLOCK], fy[SQRT_BLOCK];
+    float fx[SQRT_BLOCK] = {0}, fy[SQRT_BLOCK];
     for (int i = 0; i < n; i++) fx[i] = (float) x[i];
     f(fy, fx, n);
     for (int i = 0; i < n; i++) y[i] = fy[i];
