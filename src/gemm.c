@@ -320,7 +320,7 @@ typedef void (*thin_d)(int m, int n, int k, const double *a, ptrdiff_t lda,
  * vectors of A in registers, then column by column the same operations
  * as a tile's on each element (sums from zero over p in order, C added,
  * the epilogue), so the numbers are a tile's. */
-#define THIN_BODY(V, I, T, VL, K, RV)                                       \
+#define THIN_BODY(V, I, T, VL, K, RV, ADD, EPI)                                 \
   {                                                                         \
     V av[K][RV];                                                            \
     GEMM_PRAGMA(GCC unroll 4)                                               \
@@ -335,21 +335,21 @@ typedef void (*thin_d)(int m, int n, int k, const double *a, ptrdiff_t lda,
       GEMM_PRAGMA(GCC unroll 4)                                             \
       for (int p = 0; p < (K); p++) bp[p] = b[p * bps + j * bjs];           \
       T *cj = c + i0 + j * ldc;                                             \
-      V bj = (V) {0} + (epi == GEMM_BIAS_RELU ? e[j] : 0);                  \
+      V bj = (V) {0} + ((EPI) == GEMM_BIAS_RELU ? e[j] : 0);                  \
       GEMM_PRAGMA(GCC unroll 4)                                             \
       for (int v = 0; v < (RV); v++) {                                      \
         V acc = (V) {0};                                                    \
         GEMM_PRAGMA(GCC unroll 4)                                           \
         for (int p = 0; p < (K); p++) acc += av[p][v] * bp[p];              \
-        if (add) {                                                          \
+        if (ADD) {                                                          \
           V old;                                                            \
           __builtin_memcpy(&old, cj + v * (VL), sizeof old);                \
           acc += old;                                                       \
         }                                                                   \
-        if (epi == GEMM_BIAS_RELU) {                                        \
+        if ((EPI) == GEMM_BIAS_RELU) {                                      \
           acc += bj;                                                        \
           acc = (V) ((I) acc & (I) (acc > (V) {0}));                        \
-        } else if (epi == GEMM_RELU_MASK) {                                 \
+        } else if ((EPI) == GEMM_RELU_MASK) {                               \
           V h;                                                              \
           __builtin_memcpy(&h, e + (cj - c) + v * (VL), sizeof h);          \
           acc = (V) ((I) acc & (I) (h > (V) {0}));                          \
@@ -382,11 +382,20 @@ typedef void (*thin_d)(int m, int n, int k, const double *a, ptrdiff_t lda,
   DCASE(V, I, T, VB, VL, VLT, H32, H16, NI, 2)                              \
   DCASE(V, I, T, VB, VL, VLT, H32, H16, NI, 3)                              \
   DCASE(V, I, T, VB, VL, VLT, H32, H16, NI, 4)
-#define TCASE(V, I, T, VL, K, RV)                                           \
-  case (K) * 8 + (RV): THIN_BODY(V, I, T, VL, K, RV) break;
-#define TCASES(V, I, T, VL, K)                                              \
-  TCASE(V, I, T, VL, K, 1) TCASE(V, I, T, VL, K, 2)                         \
-  TCASE(V, I, T, VL, K, 3) TCASE(V, I, T, VL, K, 4)
+#define TCASE(V, I, T, VL, K, RV, ADD, EPI)                                 \
+  case (K) * 8 + (RV): THIN_BODY(V, I, T, VL, K, RV, ADD, EPI) break;
+#define TCASES(V, I, T, VL, K, ADD, EPI)                                    \
+  TCASE(V, I, T, VL, K, 1, ADD, EPI) TCASE(V, I, T, VL, K, 2, ADD, EPI)     \
+  TCASE(V, I, T, VL, K, 3, ADD, EPI) TCASE(V, I, T, VL, K, 4, ADD, EPI)
+/* The thin bodies for one (add, epi): constants for the forward and
+ * backward passes' products (C overwritten, one epilogue), so that their
+ * loops test nothing per column; add and epi read at run time otherwise. */
+#define THIN_SWITCH(V, I, T, VL, ADD, EPI)                                  \
+  switch (k * 8 + rv) {                                                     \
+    TCASES(V, I, T, VL, 1, ADD, EPI) TCASES(V, I, T, VL, 2, ADD, EPI)       \
+    TCASES(V, I, T, VL, 3, ADD, EPI) TCASES(V, I, T, VL, 4, ADD, EPI)       \
+  default: break;                                                           \
+  }
 #define DEFINE_KERNELS(name, T, IT, VB, VLT, CASES, RVMAX, ATTR)            \
   typedef T name##_v __attribute__((vector_size(VB)));                     \
   typedef IT name##_i __attribute__((vector_size(VB)));                    \
@@ -433,16 +442,18 @@ typedef void (*thin_d)(int m, int n, int k, const double *a, ptrdiff_t lda,
                                ptrdiff_t ldc, int add, int epi,             \
                                const T *GEMM_RESTRICT e) {                  \
     enum { VL = (VB) / sizeof(T) };                                         \
-    int full = m / VL * VL, rv;                                             \
+    /* k x rv vectors of A held: twice as many rows with k <= 2 */        \
+    int full = m / VL * VL, rv, rv_max = k <= 2 ? 4 : (RVMAX);              \
     for (int i0 = 0; i0 < full; i0 += rv * VL) {                            \
-      rv = (full - i0) / VL < (RVMAX) ? (full - i0) / VL : (RVMAX);         \
-      switch (k * 8 + rv) {                                                 \
-        TCASES(name##_v, name##_i, T, VL, 1)                                \
-        TCASES(name##_v, name##_i, T, VL, 2)                                \
-        TCASES(name##_v, name##_i, T, VL, 3)                                \
-        TCASES(name##_v, name##_i, T, VL, 4)                                \
-      default: break;                                                       \
-      }                                                                     \
+      rv = (full - i0) / VL < rv_max ? (full - i0) / VL : rv_max;           \
+      if (add)                                                              \
+        THIN_SWITCH(name##_v, name##_i, T, VL, add, epi)                    \
+      else if (epi == GEMM_RELU_MASK)                                       \
+        THIN_SWITCH(name##_v, name##_i, T, VL, 0, GEMM_RELU_MASK)           \
+      else if (epi == GEMM_BIAS_RELU)                                       \
+        THIN_SWITCH(name##_v, name##_i, T, VL, 0, GEMM_BIAS_RELU)           \
+      else                                                                  \
+        THIN_SWITCH(name##_v, name##_i, T, VL, 0, GEMM_PLAIN)               \
     }                                                                       \
     if (full == m) return;                                                  \
     /* the last rows as one vector, zero beyond the edge (as a tile packs   \
