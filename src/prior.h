@@ -37,10 +37,10 @@ VINLINE real mixture_d(const bbb_rprior *p, real w) {
   return p->c1 - p->c2 - w * w * (p->h1 - p->h2);
 }
 
-VINLINE real mixture_logp(const bbb_rprior *p, real w, real d, real e) {
+/* The larger of l1 and l2: log P(w) = mixture_top + log(1 + e). */
+VINLINE real mixture_top(const bbb_rprior *p, real w, real d) {
   real w2 = w * w;
-  real top = d >= 0 ? p->c1 - w2 * p->h1 : p->c2 - w2 * p->h2;
-  return top + real_log1p_unit(e);
+  return d >= 0 ? p->c1 - w2 * p->h1 : p->c2 - w2 * p->h2;
 }
 
 VINLINE real mixture_dneg(const bbb_rprior *p, real w, real d, real e) {
